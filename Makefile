@@ -1,0 +1,145 @@
+# nanodns: plain GNU Makefile with pkg-config.
+#
+#   make            release build: build/nanodns
+#   make run        install missing Debian packages, build, serve the example on 127.0.0.1:5353
+#   make test       install missing Debian packages, then everything under ASan+UBSan: unit
+#                   tests, system tests, fuzz-corpus replay; plus a clang -Werror build
+#   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
+#   make clean
+#
+# Variables: CC (gcc), BUILD (build), PYTHON (/usr/bin/python3), PYTEST_ARGS, FUZZ_SECONDS.
+
+VERSION := 0.1.0
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+BUILD   ?= build
+PYTHON  ?= /usr/bin/python3
+PKGS    := jansson liburcu libuv
+FUZZ_SECONDS ?= 60
+
+# pkg-config is expanded lazily so that `make test` can install the packages first.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
+BASEFLAGS = -std=c17 -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(WARN) -MMD -MP \
+            -DNANODNS_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+OPTFLAGS ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SANFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+            -fno-sanitize-recover=all
+
+SRC      := $(sort $(wildcard src/*/*.c))
+MAIN_SRC := src/server/main.c
+LIB_SRC  := $(filter-out $(MAIN_SRC),$(SRC))
+GEN_SRC  := $(BUILD)/gen/example_config.c
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+REL_OBJ  := $(patsubst %.c,$(BUILD)/rel/%.o,$(LIB_SRC)) $(BUILD)/rel/gen/example_config.o
+SAN_OBJ  := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRC)) $(BUILD)/san/gen/example_config.o
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/san/tests/%,$(UNIT_SRC))
+REPLAY_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/san/fuzz/%-replay,$(FUZZ_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+# Quiet by default; `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+QCC = 
+else
+Q := @
+QCC = @echo "  CC      $<";
+endif
+
+.PHONY: all run test check unit system replay clang-check fuzz bench deps deps-test clean
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(BUILD)/nanodns
+
+# ---- the embedded example config (`nanodns init`, `start` without --config) ----------------
+$(GEN_SRC): src/conf/example-config.json scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)scripts/embed.sh conf_example_json $< > $@
+
+# ---- release build -------------------------------------------------------------------------
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(BASEFLAGS) $(OPTFLAGS) -c $< -o $@
+$(BUILD)/rel/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(BASEFLAGS) $(OPTFLAGS) -c $< -o $@
+$(BUILD)/nanodns: $(BUILD)/rel/$(MAIN_SRC:.c=.o) $(REL_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(OPTFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- sanitizer build (tests) ---------------------------------------------------------------
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(BASEFLAGS) $(SANFLAGS) -c $< -o $@
+$(BUILD)/san/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(BASEFLAGS) $(SANFLAGS) -c $< -o $@
+$(BUILD)/san/nanodns: $(BUILD)/san/$(MAIN_SRC:.c=.o) $(SAN_OBJ)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/san/tests/%: $(BUILD)/san/tests/unit/%.o $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(BUILD)/san/fuzz/%-replay: $(BUILD)/san/tests/fuzz/%.o $(BUILD)/san/tests/fuzz/replay.o $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- the two README commands -----------------------------------------------------------------
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/nanodns start --host 127.0.0.1 --port 5353 --mgmt-port 9053
+
+test: deps-test
+	@$(MAKE) --no-print-directory check
+
+check: unit system replay clang-check
+	@echo "make test: all passed"
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+system: $(BUILD)/san/nanodns
+	NANODNS_BIN=$(abspath $(BUILD)/san/nanodns) $(PYTHON) -m pytest -q tests/system $(PYTEST_ARGS)
+
+replay: $(REPLAY_BIN)
+	@set -e; for t in $(REPLAY_BIN); do \
+	  name=$$(basename $$t -replay); name=$${name#fuzz_}; \
+	  echo "== $$t tests/fuzz/corpus/$$name"; $$t tests/fuzz/corpus/$$name; done
+
+# Everything must also build warning-free with clang.
+clang-check:
+	@$(MAKE) --no-print-directory CC=clang BUILD=$(BUILD)/clang all
+
+# ---- libFuzzer -------------------------------------------------------------------------------
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
+	@mkdir -p $(dir $@)
+	clang $(BASEFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(PKG_LIBS)
+
+fuzz: deps-test
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) $(FUZZ_BIN)
+	@set -e; for t in $(FUZZ_BIN); do \
+	  name=$$(basename $$t); name=$${name#fuzz_}; mkdir -p $(BUILD)/fuzz/new-$$name; \
+	  echo "== $$t for $(FUZZ_SECONDS)s"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
+	      $(BUILD)/fuzz/new-$$name tests/fuzz/corpus/$$name; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

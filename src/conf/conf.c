@@ -1,0 +1,249 @@
+#include "conf/conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/data.h"
+#include "conf/schema.h"
+#include "util/err.h"
+#include "zone/build.h"
+
+#define CONF_FILE_MAX (256u * 1024 * 1024)
+
+void conf_free(struct conf *c)
+{
+    if (!c)
+        return;
+    conf_schema_free(&c->server);
+    free(c->path);
+    free(c->raw);
+    free(c);
+}
+
+static void conf__overrides(struct conf *c, const struct conf_overrides *ov)
+{
+    if (!ov)
+        return;
+    if (ov->host) {
+        free(c->server.host);
+        c->server.host = strdup(ov->host);
+    }
+    if (ov->port >= 0)
+        c->server.port = ov->port;
+    if (ov->mgmt_host) {
+        free(c->server.mgmt_host);
+        c->server.mgmt_host = strdup(ov->mgmt_host);
+    }
+    if (ov->mgmt_port >= 0)
+        c->server.mgmt_port = ov->mgmt_port;
+    if (ov->log_level) {
+        free(c->server.log_level);
+        c->server.log_level = strdup(ov->log_level);
+    }
+    if (ov->no_cache)
+        c->server.cache_enabled = false;
+}
+
+int conf_load(const char *name, const uint8_t *buf, size_t len, const struct conf_overrides *ov,
+              struct conf **out, struct snap **snap_out, struct conf_diag *d)
+{
+    json_error_t jerr;
+    struct zone_builder *b = NULL;
+    struct conf *c = NULL;
+    int r = ERR_SYNTAX;
+
+    *out = NULL;
+    if (snap_out)
+        *snap_out = NULL;
+    json_t *root = json_loadb((const char *)buf, len, 0, &jerr);
+    if (!root) {
+        conf_diag_error(d, "%s:%d:%d: invalid JSON: %s", name, jerr.line, jerr.column,
+                        jerr.text);
+        return ERR_SYNTAX;
+    }
+    if (!json_is_object(root)) {
+        conf_diag_error(d, "%s: the config must be a JSON object", name);
+        goto fail;
+    }
+
+    static const char *const top[] = {"server", "zones", "records", "rewrites"};
+    const char *key;
+    const json_t *v;
+    json_object_foreach(root, key, v) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof(top) / sizeof(top[0]) && !known; i++)
+            known = strcmp(top[i], key) == 0;
+        if (!known)
+            conf_diag_warn(d, "%s: unknown key (ignored)", key);
+    }
+
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    const json_t *server = json_object_get(root, "server");
+    if (server && !json_is_object(server)) {
+        char got[96];
+        conf_schema_repr(server, got, sizeof(got));
+        conf_diag_error(d, "server: expected an object, got %s", got);
+        server = NULL;
+    }
+    conf_schema_load(server, &c->server, d);
+    conf__overrides(c, ov);
+    if (log_level_parse(c->server.log_level, &c->log_level))
+        c->log_level = LOG_INFO;
+    if (log_format_parse(c->server.log_format, &c->log_format))
+        c->log_format = LOG_FORMAT_TEXT;
+    c->nzones = json_object_size(json_object_get(root, "zones"));
+    c->nrecords = json_array_size(json_object_get(root, "records"));
+    c->nrewrites = json_array_size(json_object_get(root, "rewrites"));
+
+    b = zone_builder_new();
+    if (!b) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    struct snap_opts opts = {
+        .udp_max_payload = (uint16_t)c->server.udp_max_payload,
+        .rewrite_ttl = 60,
+        .log_queries = c->server.log_queries,
+    };
+    zone_builder_set_opts(b, &opts);
+    conf_data_build(root, b, d);
+    if (d->errors)
+        goto fail;
+
+    if (snap_out) {
+        r = zone_builder_finish(b, snap_out);
+        conf_data_issues(root, b, d);
+        if (r) {
+            if (r != ERR_CONFLICT)
+                conf_diag_error(d, "%s: %s", name, err_str(r));
+            r = r == ERR_CONFLICT ? ERR_SYNTAX : r;
+            goto fail;
+        }
+    }
+    c->raw = malloc(len ? len : 1);
+    if (!c->raw) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    memcpy(c->raw, buf, len);
+    c->raw_len = len;
+    zone_builder_free(b);
+    json_decref(root);
+    *out = c;
+    return 0;
+
+fail:
+    if (snap_out && *snap_out) {
+        snap_free(*snap_out);
+        *snap_out = NULL;
+    }
+    zone_builder_free(b);
+    conf_free(c);
+    json_decref(root);
+    return r;
+}
+
+int conf_load_file(const char *path, const struct conf_overrides *ov, struct conf **out,
+                   struct snap **snap_out, struct conf_diag *d)
+{
+    *out = NULL;
+    if (snap_out)
+        *snap_out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            conf_diag_error(d, "Config file not found: %s", path);
+        else
+            conf_diag_error(d, "%s: cannot open: %s", path, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > CONF_FILE_MAX) {
+        conf_diag_error(d, "%s: not a regular file of at most %u MiB", path,
+                        CONF_FILE_MAX >> 20);
+        close(fd);
+        return ERR_SYNTAX;
+    }
+    size_t size = (size_t)st.st_size;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got != size) {
+        conf_diag_error(d, "%s: read error", path);
+        free(buf);
+        return -EIO;
+    }
+    int r = conf_load(path, buf, size, ov, out, snap_out, d);
+    free(buf);
+    if (r == 0) {
+        (*out)->path = strdup(path);
+        if (!(*out)->path) {
+            conf_free(*out);
+            *out = NULL;
+            if (snap_out) {
+                snap_free(*snap_out);
+                *snap_out = NULL;
+            }
+            return -ENOMEM;
+        }
+    }
+    return r;
+}
+
+int conf_format_pylist(const struct conf_strlist *l, char *out, size_t cap)
+{
+    size_t pos = 0;
+    if (cap < 3)
+        return ERR_SPACE;
+    out[pos++] = '[';
+    for (size_t i = 0; i < l->n; i++) {
+        const char *s = l->items[i];
+        /* Python's repr: single quotes unless the string holds one and no double quote. */
+        char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+        if (i && pos + 2 < cap) {
+            out[pos++] = ',';
+            out[pos++] = ' ';
+        }
+        if (pos + 1 >= cap)
+            return ERR_SPACE;
+        out[pos++] = q;
+        for (; *s; s++) {
+            if (pos + 3 >= cap)
+                return ERR_SPACE;
+            if (*s == q || *s == '\\')
+                out[pos++] = '\\';
+            out[pos++] = *s;
+        }
+        if (pos + 1 >= cap)
+            return ERR_SPACE;
+        out[pos++] = q;
+    }
+    if (pos + 2 > cap)
+        return ERR_SPACE;
+    out[pos++] = ']';
+    out[pos] = 0;
+    return (int)pos;
+}

@@ -1,0 +1,96 @@
+#pragma once
+/*
+ * The NanoDNS-compatible JSON config (../shared/reference/nanodns-compat.md section 1 plus
+ * our own keys, all listed in conf/schema.c): loading, validation with precise messages, and
+ * turning zones, records and rewrites into a snapshot (zone/build.h).
+ *
+ * conf_load() never publishes anything: it returns a new `struct conf` and a new snapshot,
+ * or errors in `diag`, so a broken file can never replace a working config. The result is
+ * owned by the caller (conf_free, snap_free). Control plane only; single-threaded.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/diag.h"
+#include "util/log.h"
+#include "zone/snap.h"
+
+struct conf_strlist {
+    char **items;
+    size_t n;
+};
+
+/* The `server` object. Every field has a row in conf/schema.c. */
+struct conf_server {
+    char *host;
+    int64_t port;
+    struct conf_strlist upstream;
+    double upstream_timeout;
+    int64_t upstream_port;
+    bool cache_enabled;
+    int64_t cache_ttl;
+    int64_t cache_size;
+    char *log_level;
+    bool log_queries;
+    bool hot_reload;
+    char *mgmt_host;
+    int64_t mgmt_port;
+    struct conf_strlist peers;
+    int64_t config_version;
+    /* nanodns additions */
+    char *log_format;
+    int64_t udp_max_payload;
+    int64_t tcp_idle_timeout;
+    int64_t tcp_max_clients;
+};
+
+struct conf {
+    struct conf_server server;
+    enum log_level log_level;
+    enum log_format log_format;
+    /* counts as NanoDNS reports them (JSON array/object sizes) */
+    size_t nrecords;
+    size_t nzones;
+    size_t nrewrites;
+    char *path;   /* NULL for the embedded example */
+    uint8_t *raw; /* the exact bytes loaded */
+    size_t raw_len;
+};
+
+/* Command-line settings that win over the file, on every (re)load. */
+struct conf_overrides {
+    const char *host;
+    int port; /* -1: not set */
+    const char *mgmt_host;
+    int mgmt_port; /* -1: not set */
+    const char *log_level;
+    bool no_cache;
+};
+
+#define CONF_OVERRIDES_NONE                                                                    \
+    {                                                                                          \
+        .port = -1, .mgmt_port = -1                                                            \
+    }
+
+/*
+ * Loads a config from `buf` (`name` is the file name used in messages). With `snap_out`
+ * NULL only validation runs (as `nanodns check` does, which also builds the snapshot to
+ * catch conflicts: pass a pointer and free it). Returns 0 or ERR_SYNTAX when diag has
+ * errors, -ENOMEM on allocation failure.
+ */
+int conf_load(const char *name, const uint8_t *buf, size_t len, const struct conf_overrides *ov,
+              struct conf **out, struct snap **snap_out, struct conf_diag *diag);
+
+/* Reads `path` and calls conf_load. A file that cannot be read is an error in diag. */
+int conf_load_file(const char *path, const struct conf_overrides *ov, struct conf **out,
+                   struct snap **snap_out, struct conf_diag *diag);
+
+void conf_free(struct conf *c);
+
+/* The example config that NanoDNS's `init` writes, embedded byte for byte. */
+const uint8_t *conf_example(size_t *len);
+
+/* "['8.8.8.8', '1.1.1.1']", as Python prints a list of strings. */
+int conf_format_pylist(const struct conf_strlist *l, char *out, size_t cap);

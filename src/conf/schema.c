@@ -1,0 +1,318 @@
+#include "conf/schema.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "util/log.h"
+
+#define OFF(field) offsetof(struct conf_server, field)
+
+void conf_schema_repr(const json_t *v, char *out, size_t cap)
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (!s) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    size_t n = strlen(s);
+    if (n + 1 > cap && cap > 4) {
+        memcpy(out, s, cap - 4);
+        memcpy(out + cap - 4, "...", 4);
+    } else {
+        snprintf(out, cap, "%s", s);
+    }
+    free(s);
+}
+
+static bool conf_check_port_text(const char *p)
+{
+    if (!*p || strlen(p) > 5)
+        return false;
+    for (const char *c = p; *c; c++)
+        if (!isdigit((unsigned char)*c))
+            return false;
+    long v = strtol(p, NULL, 10);
+    return v >= 1 && v <= 65535;
+}
+
+/* An IP address, or a host name (resolved when the server binds, not here: `check` must
+ * not depend on the resolver). */
+static bool conf_check_host(const char *path, const char *value, struct conf_diag *d)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, value, buf) == 1 || inet_pton(AF_INET6, value, buf) == 1)
+        return true;
+    bool ok = *value && strlen(value) <= 253 && *value != '.' && *value != '-';
+    for (const char *c = value; *c && ok; c++)
+        ok = isalnum((unsigned char)*c) || *c == '.' || *c == '-' || *c == '_';
+    if (!ok)
+        conf_diag_error(d, "%s: invalid address \"%s\" (expected an IP address or a host name)",
+                        path, value);
+    return ok;
+}
+
+/* `ip`, `ip:port`, `[v6]:port`, `[v6]` or a bare IPv6 address. */
+static bool conf_check_upstream(const char *path, const char *value, struct conf_diag *d)
+{
+    unsigned char buf[16];
+    char host[64];
+    if (inet_pton(AF_INET6, value, buf) == 1 || inet_pton(AF_INET, value, buf) == 1)
+        return true;
+    if (value[0] == '[') {
+        const char *end = strchr(value, ']');
+        if (end && (size_t)(end - value - 1) < sizeof(host)) {
+            memcpy(host, value + 1, (size_t)(end - value - 1));
+            host[end - value - 1] = 0;
+            if (inet_pton(AF_INET6, host, buf) == 1 &&
+                (end[1] == 0 || (end[1] == ':' && conf_check_port_text(end + 2))))
+                return true;
+        }
+    } else {
+        const char *colon = strrchr(value, ':');
+        if (colon && (size_t)(colon - value) < sizeof(host)) {
+            memcpy(host, value, (size_t)(colon - value));
+            host[colon - value] = 0;
+            if (inet_pton(AF_INET, host, buf) == 1 && conf_check_port_text(colon + 1))
+                return true;
+        }
+    }
+    conf_diag_error(d,
+                    "%s: invalid upstream \"%s\" (expected an IP address, ip:port, "
+                    "[ipv6]:port or an IPv6 address)",
+                    path, value);
+    return false;
+}
+
+/* "host:port" or "[v6]:port"; the host may be a name. */
+static bool conf_check_peer(const char *path, const char *value, struct conf_diag *d)
+{
+    const char *colon = strrchr(value, ':');
+    bool ok = colon && colon != value && conf_check_port_text(colon + 1);
+    if (ok && value[0] == '[') {
+        char host[64];
+        unsigned char buf[16];
+        size_t span = (size_t)(colon - value); /* "[" host "]" */
+        size_t hlen = span >= 2 ? span - 2 : 0;
+        ok = span >= 2 && colon[-1] == ']' && hlen < sizeof(host);
+        if (ok) {
+            memcpy(host, value + 1, hlen);
+            host[hlen] = 0;
+            ok = inet_pton(AF_INET6, host, buf) == 1;
+        }
+    } else if (ok) {
+        for (const char *c = value; c < colon; c++)
+            if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_')
+                ok = false;
+    }
+    if (!ok)
+        conf_diag_error(d, "%s: invalid peer \"%s\" (expected \"host:port\")", path, value);
+    return ok;
+}
+
+static bool conf_check_log_level(const char *path, const char *value, struct conf_diag *d)
+{
+    enum log_level l;
+    if (log_level_parse(value, &l) == 0)
+        return true;
+    conf_diag_error(d, "%s: unknown log level \"%s\" (expected DEBUG, INFO, WARNING or ERROR)",
+                    path, value);
+    return false;
+}
+
+static bool conf_check_log_format(const char *path, const char *value, struct conf_diag *d)
+{
+    enum log_format f;
+    if (log_format_parse(value, &f) == 0)
+        return true;
+    conf_diag_error(d, "%s: unknown log format \"%s\" (expected \"text\" or \"json\")", path,
+                    value);
+    return false;
+}
+
+/* clang-format off */
+const struct conf_opt conf_server_opts[] = {
+    {"host", CONF_T_STR, OFF(host), 0, 0, "\"0.0.0.0\"", false, conf_check_host,
+     "DNS listen address (UDP and TCP)"},
+    {"port", CONF_T_INT, OFF(port), 0, 65535, "53", false, NULL,
+     "DNS port (UDP and TCP)"},
+    {"upstream", CONF_T_STRLIST, OFF(upstream), 0, 0, "[\"8.8.8.8\", \"1.1.1.1\"]", true,
+     conf_check_upstream, "forwarders, tried in order"},
+    {"upstream_timeout", CONF_T_NUM, OFF(upstream_timeout), 0.001, 60, "3", true, NULL,
+     "seconds per upstream attempt"},
+    {"upstream_port", CONF_T_INT, OFF(upstream_port), 1, 65535, "53", true, NULL,
+     "port for upstream entries without one"},
+    {"cache_enabled", CONF_T_BOOL, OFF(cache_enabled), 0, 0, "true", true, NULL,
+     "forwarder cache on or off"},
+    {"cache_ttl", CONF_T_INT, OFF(cache_ttl), 0, 2147483647, "300", true, NULL,
+     "cap on a cached entry's lifetime, seconds"},
+    {"cache_size", CONF_T_INT, OFF(cache_size), 0, 100000000, "1000", false, NULL,
+     "maximum cached entries"},
+    {"log_level", CONF_T_STR, OFF(log_level), 0, 0, "\"INFO\"", true, conf_check_log_level,
+     "DEBUG, INFO, WARNING (WARN) or ERROR"},
+    {"log_queries", CONF_T_BOOL, OFF(log_queries), 0, 0, "true", true, NULL,
+     "one log line per query"},
+    {"hot_reload", CONF_T_BOOL, OFF(hot_reload), 0, 0, "true", true, NULL,
+     "watch the config file and reload on change"},
+    {"mgmt_host", CONF_T_STR, OFF(mgmt_host), 0, 0, "\"0.0.0.0\"", false, conf_check_host,
+     "management API listen address"},
+    {"mgmt_port", CONF_T_INT, OFF(mgmt_port), 0, 65535, "0", false, NULL,
+     "management API port; 0 = off"},
+    {"peers", CONF_T_STRLIST, OFF(peers), 0, 0, "[]", true, conf_check_peer,
+     "\"host:port\" management addresses of the other nodes"},
+    {"config_version", CONF_T_INT, OFF(config_version), 0, 9007199254740991.0, "1", true, NULL,
+     "replication version, managed by the server"},
+    /* nanodns additions */
+    {"log_format", CONF_T_STR, OFF(log_format), 0, 0, "\"text\"", true, conf_check_log_format,
+     "\"text\" (as NanoDNS) or \"json\" (one JSON object per line)"},
+    {"udp_max_payload", CONF_T_INT, OFF(udp_max_payload), 512, 4096, "1232", true, NULL,
+     "largest UDP response to an EDNS client, bytes"},
+    {"tcp_idle_timeout", CONF_T_INT, OFF(tcp_idle_timeout), 1, 3600, "10", true, NULL,
+     "seconds before an idle DNS TCP connection is closed"},
+    {"tcp_max_clients", CONF_T_INT, OFF(tcp_max_clients), 1, 100000, "250", false, NULL,
+     "maximum open DNS TCP connections"},
+};
+/* clang-format on */
+const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);
+
+static const char *conf_type_word(const struct conf_opt *o, char *buf, size_t cap)
+{
+    switch (o->type) {
+    case CONF_T_BOOL:
+        return "true or false";
+    case CONF_T_INT:
+        snprintf(buf, cap, "an integer from %.0f to %.0f", o->min, o->max);
+        return buf;
+    case CONF_T_NUM:
+        snprintf(buf, cap, "a number from %g to %g", o->min, o->max);
+        return buf;
+    case CONF_T_STR:
+        return "a string";
+    case CONF_T_STRLIST:
+        return "a list of strings";
+    }
+    return "?";
+}
+
+/* Converts one value; returns false (with an error in d) when it does not fit the row. */
+static bool conf_schema__set(const struct conf_opt *o, const json_t *v, struct conf_server *s,
+                             struct conf_diag *d)
+{
+    char path[96], got[96], want[96];
+    void *field = (char *)s + o->offset;
+    snprintf(path, sizeof(path), "server.%s", o->key);
+    conf_schema_repr(v, got, sizeof(got));
+
+    switch (o->type) {
+    case CONF_T_BOOL:
+        if (!json_is_boolean(v))
+            break;
+        *(bool *)field = json_is_true(v);
+        return true;
+    case CONF_T_INT:
+        if (!json_is_integer(v))
+            break;
+        if ((double)json_integer_value(v) < o->min || (double)json_integer_value(v) > o->max)
+            break;
+        *(int64_t *)field = json_integer_value(v);
+        return true;
+    case CONF_T_NUM:
+        if (!json_is_number(v) || json_number_value(v) < o->min || json_number_value(v) > o->max)
+            break;
+        *(double *)field = json_number_value(v);
+        return true;
+    case CONF_T_STR:
+        if (!json_is_string(v))
+            break;
+        if (o->check && !o->check(path, json_string_value(v), d))
+            return false;
+        free(*(char **)field);
+        *(char **)field = strdup(json_string_value(v));
+        return *(char **)field != NULL;
+    case CONF_T_STRLIST: {
+        if (!json_is_array(v))
+            break;
+        struct conf_strlist l = {0};
+        size_t n = json_array_size(v);
+        bool ok = true;
+        l.items = calloc(n ? n : 1, sizeof(char *));
+        if (!l.items)
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *it = json_array_get(v, i);
+            char ipath[128];
+            snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+            if (!json_is_string(it)) {
+                conf_schema_repr(it, got, sizeof(got));
+                conf_diag_error(d, "%s: expected a string, got %s", ipath, got);
+                ok = false;
+                continue;
+            }
+            if (o->check && !o->check(ipath, json_string_value(it), d)) {
+                ok = false;
+                continue;
+            }
+            l.items[l.n++] = strdup(json_string_value(it));
+        }
+        struct conf_strlist *dst = field;
+        for (size_t i = 0; i < dst->n; i++)
+            free(dst->items[i]);
+        free(dst->items);
+        *dst = l;
+        return ok;
+    }
+    }
+    conf_diag_error(d, "%s: expected %s, got %s", path, conf_type_word(o, want, sizeof(want)),
+                    got);
+    return false;
+}
+
+void conf_schema_load(const json_t *server, struct conf_server *out, struct conf_diag *d)
+{
+    for (size_t i = 0; i < conf_server_nopts; i++) {
+        const struct conf_opt *o = &conf_server_opts[i];
+        /* The default first, so a bad value still leaves a usable field behind. */
+        json_t *def = json_loads(o->def, JSON_DECODE_ANY, NULL);
+        if (def) {
+            conf_schema__set(o, def, out, d);
+            json_decref(def);
+        }
+        const json_t *v = server ? json_object_get(server, o->key) : NULL;
+        if (v)
+            conf_schema__set(o, v, out, d);
+    }
+    if (!server)
+        return;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)server, key, v) {
+        bool known = false;
+        for (size_t i = 0; i < conf_server_nopts && !known; i++)
+            known = strcmp(conf_server_opts[i].key, key) == 0;
+        if (!known)
+            conf_diag_warn(d, "server.%s: unknown key (ignored)", key);
+    }
+}
+
+void conf_schema_free(struct conf_server *s)
+{
+    for (size_t i = 0; i < conf_server_nopts; i++) {
+        const struct conf_opt *o = &conf_server_opts[i];
+        void *field = (char *)s + o->offset;
+        if (o->type == CONF_T_STR) {
+            free(*(char **)field);
+            *(char **)field = NULL;
+        } else if (o->type == CONF_T_STRLIST) {
+            struct conf_strlist *l = field;
+            for (size_t k = 0; k < l->n; k++)
+                free(l->items[k]);
+            free(l->items);
+            l->items = NULL;
+            l->n = 0;
+        }
+    }
+}

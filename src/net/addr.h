@@ -1,0 +1,22 @@
+#pragma once
+/*
+ * Socket addresses for the transports: resolving a listen address, binding the DNS
+ * sockets, printing an address for logs. Control plane helpers; any thread.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* "127.0.0.1", "[::1]"-less "::1", for logs: host part only. */
+void net_addr_host(const struct sockaddr *sa, char *out, size_t cap);
+uint16_t net_addr_port(const struct sockaddr *sa);
+
+/* Resolves host (IP literal or name) + port into a passive address. Returns 0 or -errno /
+ * ERR_NOTFOUND; *why gets a message for failures of the resolver. */
+int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                     socklen_t *sslen, const char **why);
+
+/* Creates and binds a socket (SOCK_DGRAM or SOCK_STREAM, listening for the latter) with
+ * SO_REUSEADDR, dual-stack for "::". Returns the fd or -errno. */
+int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog);

@@ -1,0 +1,250 @@
+#include "net/udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/qlog.h"
+#include "query/query.h"
+#include "util/arena.h"
+#include "util/log.h"
+
+#define UDP_BATCH 32
+#define UDP_RECV_SIZE 4096 /* a larger query is not a query we answer */
+#define UDP_RESP_SIZE 4096 /* udp_max_payload is at most 4096 */
+#define UDP_ARENA_SIZE 16384
+
+union udp_ctl {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+    struct cmsghdr align;
+};
+
+struct udp_worker {
+    struct net_udp *u;
+    pthread_t thread;
+    bool started;
+    struct mmsghdr rmsg[UDP_BATCH];
+    struct mmsghdr smsg[UDP_BATCH];
+    struct iovec riov[UDP_BATCH];
+    struct iovec siov[UDP_BATCH];
+    struct sockaddr_storage peers[UDP_BATCH];
+    union udp_ctl rctl[UDP_BATCH];
+    union udp_ctl sctl[UDP_BATCH];
+    struct query_info infos[UDP_BATCH];
+    uint8_t rbuf[UDP_BATCH][UDP_RECV_SIZE];
+    uint8_t sbuf[UDP_BATCH][UDP_RESP_SIZE];
+    _Alignas(16) uint8_t arena_mem[UDP_ARENA_SIZE];
+};
+
+struct net_udp {
+    int fd;
+    int stopfd;
+    bool pktinfo;
+    struct snap_slot *slot;
+    int nworkers;
+    struct udp_worker **workers;
+};
+
+/* Builds the reply's control message from the query's, so the reply leaves from the
+ * address the query was sent to. Returns the control length (0: none). */
+static size_t udp_reply_ctl(struct msghdr *rq, union udp_ctl *out)
+{
+    size_t len = 0;
+    memset(out, 0, sizeof(*out));
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(rq); c; c = CMSG_NXTHDR(rq, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo in, reply = {0};
+            memcpy(&in, CMSG_DATA(c), sizeof(in));
+            reply.ipi_spec_dst = in.ipi_addr;
+            struct cmsghdr *o = (struct cmsghdr *)(out->buf + len);
+            o->cmsg_level = IPPROTO_IP;
+            o->cmsg_type = IP_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof(reply));
+            memcpy(CMSG_DATA(o), &reply, sizeof(reply));
+            return CMSG_SPACE(sizeof(reply));
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo in;
+            memcpy(&in, CMSG_DATA(c), sizeof(in));
+            struct cmsghdr *o = (struct cmsghdr *)(out->buf + len);
+            o->cmsg_level = IPPROTO_IPV6;
+            o->cmsg_type = IPV6_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof(in));
+            memcpy(CMSG_DATA(o), &in, sizeof(in));
+            return CMSG_SPACE(sizeof(in));
+        }
+    }
+    return len;
+}
+
+static void udp_send(struct udp_worker *w, unsigned n)
+{
+    int fd = w->u->fd;
+    unsigned off = 0;
+    while (off < n) {
+        int r = sendmmsg(fd, w->smsg + off, n - off, MSG_DONTWAIT);
+        if (r > 0) {
+            off += (unsigned)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        /* A failed reply (unreachable peer, full buffer) is dropped; the client retries. */
+        off++;
+    }
+}
+
+static void udp_batch(struct udp_worker *w, struct arena *arena)
+{
+    struct net_udp *u = w->u;
+    for (unsigned i = 0; i < UDP_BATCH; i++) {
+        w->riov[i] = (struct iovec){.iov_base = w->rbuf[i], .iov_len = UDP_RECV_SIZE};
+        w->rmsg[i].msg_hdr = (struct msghdr){
+            .msg_name = &w->peers[i],
+            .msg_namelen = sizeof(w->peers[i]),
+            .msg_iov = &w->riov[i],
+            .msg_iovlen = 1,
+            .msg_control = u->pktinfo ? w->rctl[i].buf : NULL,
+            .msg_controllen = u->pktinfo ? sizeof(w->rctl[i].buf) : 0,
+        };
+    }
+    int n = recvmmsg(u->fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0)
+        return;
+
+    unsigned nsend = 0;
+    const struct snap *s = snap_read_begin(u->slot);
+    bool log_queries = s && s->opts.log_queries;
+    for (int i = 0; i < n; i++) {
+        struct msghdr *rq = &w->rmsg[i].msg_hdr;
+        w->infos[i].has_question = false;
+        if (rq->msg_flags & MSG_TRUNC)
+            continue;
+        struct query_req req = {.buf = w->rbuf[i], .len = w->rmsg[i].msg_len,
+                                .proto = QUERY_PROTO_UDP};
+        struct query_resp resp = {.buf = w->sbuf[nsend], .cap = UDP_RESP_SIZE};
+        query_process(s, &req, &resp, arena, &w->infos[i]);
+        arena_reset(arena);
+        if (!resp.len)
+            continue;
+        w->siov[nsend] = (struct iovec){.iov_base = w->sbuf[nsend], .iov_len = resp.len};
+        size_t ctl = u->pktinfo ? udp_reply_ctl(rq, &w->sctl[nsend]) : 0;
+        w->smsg[nsend].msg_hdr = (struct msghdr){
+            .msg_name = &w->peers[i],
+            .msg_namelen = rq->msg_namelen,
+            .msg_iov = &w->siov[nsend],
+            .msg_iovlen = 1,
+            .msg_control = ctl ? w->sctl[nsend].buf : NULL,
+            .msg_controllen = ctl,
+        };
+        nsend++;
+    }
+    snap_read_end();
+    if (nsend)
+        udp_send(w, nsend);
+    if (log_queries)
+        for (int i = 0; i < n; i++)
+            net_qlog_write(&w->infos[i]);
+}
+
+static void *udp_worker_main(void *arg)
+{
+    struct udp_worker *w = arg;
+    struct arena arena;
+    arena_init_fixed(&arena, w->arena_mem, sizeof(w->arena_mem));
+    snap_thread_online();
+    for (;;) {
+        struct pollfd p[2] = {{.fd = w->u->fd, .events = POLLIN},
+                              {.fd = w->u->stopfd, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("nanodns.server", "UDP worker: poll failed: %s", strerror(errno));
+            break;
+        }
+        if (p[1].revents)
+            break;
+        if (p[0].revents & POLLIN)
+            udp_batch(w, &arena);
+    }
+    snap_thread_offline();
+    return NULL;
+}
+
+int net_udp_start(int fd, int nworkers, struct snap_slot *slot, struct net_udp **out)
+{
+    struct net_udp *u = calloc(1, sizeof(*u));
+    if (!u)
+        return -ENOMEM;
+    u->fd = fd;
+    u->slot = slot;
+    u->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    u->workers = calloc((size_t)nworkers, sizeof(*u->workers));
+    if (u->stopfd < 0 || !u->workers) {
+        net_udp_stop(u);
+        return -ENOMEM;
+    }
+
+    /* Ask for the destination address only where it can differ: a wildcard bind. */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int one = 1;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET &&
+            ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY)) {
+            u->pktinfo = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) == 0;
+        } else if (ss.ss_family == AF_INET6 &&
+                   IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+            u->pktinfo =
+                setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) == 0;
+            /* IPv4 clients of a dual-stack socket come with IP_PKTINFO. */
+            setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+        }
+    }
+
+    for (int i = 0; i < nworkers; i++) {
+        struct udp_worker *w = aligned_alloc(64, (sizeof(*w) + 63) / 64 * 64);
+        if (!w) {
+            net_udp_stop(u);
+            return -ENOMEM;
+        }
+        memset(w, 0, sizeof(*w));
+        w->u = u;
+        u->workers[u->nworkers++] = w;
+        int r = pthread_create(&w->thread, NULL, udp_worker_main, w);
+        if (r) {
+            net_udp_stop(u);
+            return -r;
+        }
+        w->started = true;
+    }
+    *out = u;
+    return 0;
+}
+
+void net_udp_stop(struct net_udp *u)
+{
+    if (!u)
+        return;
+    if (u->stopfd >= 0) {
+        uint64_t one = 1;
+        ssize_t r = write(u->stopfd, &one, sizeof(one));
+        (void)r;
+    }
+    for (int i = 0; i < u->nworkers; i++) {
+        if (u->workers[i]->started)
+            pthread_join(u->workers[i]->thread, NULL);
+        free(u->workers[i]);
+    }
+    if (u->stopfd >= 0)
+        close(u->stopfd);
+    free(u->workers);
+    free(u);
+}

@@ -1,0 +1,88 @@
+/*
+ * query_process: the single entry point of the hot path. It sizes the response (512 bytes
+ * without EDNS, the client's EDNS size capped by ours over UDP, 65535 over TCP), echoes the
+ * header and question, runs the lookup and fills in the flags:
+ *   QR set; opcode, RD and CD copied; AA only for authoritative answers; RA never (no
+ *   recursion is offered yet); Z and AD clear.
+ * An internal failure (no snapshot) becomes SERVFAIL here and only here.
+ */
+#include "query/query.h"
+
+#include <string.h>
+
+#include "dns/dns.h"
+#include "query/internal.h"
+
+static size_t query__limit(const struct query *q, const struct snap *snap, size_t cap)
+{
+    size_t limit;
+    if (q->proto == QUERY_PROTO_TCP) {
+        limit = DNS_MSG_MAX;
+    } else if (q->edns) {
+        size_t ours = snap ? snap->opts.udp_max_payload : DNS_EDNS_DEFAULT_PAYLOAD;
+        limit = q->edns_udp < ours ? q->edns_udp : ours;
+        if (limit < DNS_UDP_MIN)
+            limit = DNS_UDP_MIN;
+    } else {
+        limit = DNS_UDP_MIN;
+    }
+    return limit < cap ? limit : cap;
+}
+
+void query_process(const struct snap *snap, const struct query_req *req,
+                   struct query_resp *resp, struct arena *arena, struct query_info *info)
+{
+    struct query q;
+    memset(&q, 0, sizeof(q));
+    q.snap = snap;
+    q.proto = req->proto;
+    q.arena = arena;
+    resp->len = 0;
+
+    bool go = query__parse(&q, req->buf, req->len);
+
+    info->outcome = q.outcome;
+    info->has_question = q.has_q;
+    info->edns = q.edns;
+    info->tc = false;
+    if (q.has_q) {
+        memcpy(info->qname, q.q.name, q.q.name_len);
+        info->qtype = q.q.qtype;
+        info->qclass = q.q.qclass;
+    }
+    if (q.outcome == QUERY_OUTCOME_DROP || resp->cap < DNS_UDP_MIN)
+        return;
+
+    dns_writer_init(&q.dw, resp->buf, resp->cap, query__limit(&q, snap, resp->cap));
+    uint16_t flags = DNS_FLAG_QR | (q.hdr.flags & (0x7800u | DNS_FLAG_RD | DNS_FLAG_CD));
+    dns_writer_header(&q.dw, q.hdr.id, flags);
+    if (q.has_q && dns_writer_question(&q.dw, q.q.name, q.q.qtype, q.q.qclass)) {
+        q.has_q = false; /* cannot happen within 512 bytes, but never send half a question */
+    }
+    if (q.edns)
+        dns_writer_set_limit(&q.dw, dns_writer_limit(&q.dw) - QUERY_OPT_LEN);
+
+    if (go) {
+        if (!snap) {
+            q.rcode = DNS_RCODE_SERVFAIL;
+            q.outcome = QUERY_OUTCOME_ERROR;
+        } else {
+            query__lookup(&q);
+            query__put_authority(&q);
+            query__put_additional(&q);
+        }
+    }
+    query__put_opt(&q);
+
+    if (q.aa && (q.rcode == DNS_RCODE_NOERROR || q.rcode == DNS_RCODE_NXDOMAIN))
+        flags |= DNS_FLAG_AA;
+    if (q.tc)
+        flags |= DNS_FLAG_TC;
+    flags |= q.rcode & 0xfu;
+    dns_writer_set_flags(&q.dw, flags);
+    resp->len = dns_writer_finish(&q.dw);
+
+    info->outcome = q.outcome;
+    info->rcode = q.rcode;
+    info->tc = q.tc;
+}

@@ -1,0 +1,649 @@
+/*
+ * Snapshot builder.
+ *
+ * Adding only records things: owner names (lower-cased) go into a scratch arena, RDATA into
+ * one growing byte vector, and each RR becomes a small fixed-size entry. All the work
+ * happens in zone_builder_finish:
+ *
+ *  1. every owner gets a node in the snapshot's name table; inside a zone every ancestor up
+ *     to the apex gets one too (empty non-terminals, RFC 4592 2.2.2), so that the closest
+ *     encloser of any name is found by probing parents and an ENT answers NODATA; outside
+ *     zones only the parent of a wildcard is added, as the wildcard's closest encloser;
+ *  2. RRs are sorted by node, then grouped into RRsets in order of first appearance, with
+ *     duplicates dropped and CNAME conflicts reported;
+ *  3. zone cuts are found top-down (nodes sorted by label count), so every node knows the
+ *     delegation it lies under without a walk at query time.
+ */
+#include "zone/build.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns.h"
+#include "dns/name.h"
+#include "util/err.h"
+
+struct zb_rr {
+    const uint8_t *owner;
+    struct zone_node *node;
+    size_t rd_off;
+    uint32_t seq;
+    uint32_t ttl;
+    int source;
+    uint16_t type;
+    uint16_t rdlen;
+    uint8_t owner_len;
+    uint8_t flags;
+    bool dup;
+};
+
+struct zb_zone {
+    const uint8_t *apex;
+    uint8_t len;
+};
+
+struct zb_rewrite {
+    const uint8_t *name;
+    uint8_t len;
+    bool below;
+    struct zone_rewrite rule;
+};
+
+/* One RRset being assembled for a node. */
+struct zb_set {
+    uint16_t type;
+    uint16_t count;
+    uint32_t ttl;
+    size_t bytes;
+    size_t first; /* index (in the sorted order) of its first RR */
+};
+
+struct zone_builder {
+    struct arena names;
+    struct zb_rr *rrs;
+    size_t nrr, caprr;
+    uint8_t *rd;
+    size_t rdlen, rdcap;
+    struct zb_zone *zones;
+    size_t nzones, capzones;
+    struct zone_tree zone_index; /* apex -> (index + 1) */
+    struct zb_rewrite *rws;
+    size_t nrw, caprw;
+    struct snap_opts opts;
+    struct zone_issue *issues;
+    size_t nissues, capissues;
+    /* finish only */
+    struct zone_node **nodes;
+    size_t nnodes, capnodes;
+    struct zb_set *sets;
+    size_t capsets;
+};
+
+static int zb_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem)
+            return -ENOMEM;
+        ncap *= 2;
+    }
+    void *np = realloc(*p, ncap * elem);
+    if (!np)
+        return -ENOMEM;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+struct zone_builder *zone_builder_new(void)
+{
+    struct zone_builder *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    arena_init_growing(&b->names, 64 * 1024);
+    if (zone_tree_init(&b->zone_index, 16)) {
+        free(b);
+        return NULL;
+    }
+    b->opts.udp_max_payload = 1232;
+    b->opts.rewrite_ttl = 60;
+    return b;
+}
+
+void zone_builder_free(struct zone_builder *b)
+{
+    if (!b)
+        return;
+    arena_deinit(&b->names);
+    zone_tree_deinit(&b->zone_index);
+    free(b->rrs);
+    free(b->rd);
+    free(b->zones);
+    free(b->rws);
+    free(b->issues);
+    free(b->nodes);
+    free(b->sets);
+    free(b);
+}
+
+void zone_builder_set_opts(struct zone_builder *b, const struct snap_opts *opts)
+{
+    b->opts = *opts;
+}
+
+static const uint8_t *zb_lower_dup(struct zone_builder *b, const uint8_t *name, size_t *len)
+{
+    uint8_t tmp[DNS_NAME_MAXLEN];
+    *len = dns_name_copy_lower(tmp, name);
+    return arena_dup(&b->names, tmp, *len);
+}
+
+/* Index of the deepest zone containing `name` (lower-cased), or -1. */
+static long zb_deepest_zone(const struct zone_builder *b, const uint8_t *name)
+{
+    const uint8_t *p = name;
+    for (;;) {
+        size_t len = dns_name_len(p);
+        void *v = zone_tree_get(&b->zone_index, p, len);
+        if (v)
+            return (long)((uintptr_t)v - 1);
+        if (*p == 0)
+            return -1;
+        p += *p + 1;
+    }
+}
+
+bool zone_builder_in_zone(const struct zone_builder *b, const uint8_t *name)
+{
+    uint8_t tmp[DNS_NAME_MAXLEN];
+    dns_name_copy_lower(tmp, name);
+    return zb_deepest_zone(b, tmp) >= 0;
+}
+
+int zone_builder_add_zone(struct zone_builder *b, const uint8_t *apex, uint32_t soa_ttl,
+                          const uint8_t *soa, uint16_t soa_len, int source)
+{
+    size_t len;
+    const uint8_t *name = zb_lower_dup(b, apex, &len);
+    if (!name)
+        return -ENOMEM;
+    int r = zb_grow((void **)&b->zones, &b->capzones, b->nzones + 1, sizeof(*b->zones));
+    if (r)
+        return r;
+    r = zone_tree_insert(&b->zone_index, name, len, (void *)(uintptr_t)(b->nzones + 1));
+    if (r)
+        return r;
+    b->zones[b->nzones++] = (struct zb_zone){.apex = name, .len = (uint8_t)len};
+    return zone_builder_add_rr(b, name, DNS_TYPE_SOA, soa_ttl, soa, soa_len, 0, source);
+}
+
+int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t type,
+                        uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, unsigned flags,
+                        int source)
+{
+    size_t len;
+    const uint8_t *name = zb_lower_dup(b, owner, &len);
+    if (!name)
+        return -ENOMEM;
+    if (b->nrr >= UINT32_MAX)
+        return ERR_LIMIT;
+    int r = zb_grow((void **)&b->rrs, &b->caprr, b->nrr + 1, sizeof(*b->rrs));
+    if (!r)
+        r = zb_grow((void **)&b->rd, &b->rdcap, b->rdlen + rdlen + 1, 1);
+    if (r)
+        return r;
+    if (rdlen)
+        memcpy(b->rd + b->rdlen, rdata, rdlen);
+    b->rrs[b->nrr] = (struct zb_rr){
+        .owner = name,
+        .rd_off = b->rdlen,
+        .seq = (uint32_t)b->nrr,
+        .ttl = ttl,
+        .source = source,
+        .type = type,
+        .rdlen = rdlen,
+        .owner_len = (uint8_t)len,
+        .flags = (uint8_t)flags,
+    };
+    b->nrr++;
+    b->rdlen += rdlen;
+    return 0;
+}
+
+int zone_builder_add_rewrite(struct zone_builder *b, const uint8_t *name, bool below,
+                             const struct zone_rewrite *rule)
+{
+    size_t len;
+    const uint8_t *lname = zb_lower_dup(b, name, &len);
+    if (!lname)
+        return -ENOMEM;
+    int r = zb_grow((void **)&b->rws, &b->caprw, b->nrw + 1, sizeof(*b->rws));
+    if (r)
+        return r;
+    b->rws[b->nrw++] =
+        (struct zb_rewrite){.name = lname, .len = (uint8_t)len, .below = below, .rule = *rule};
+    return 0;
+}
+
+size_t zone_builder_issues(const struct zone_builder *b, const struct zone_issue **issues)
+{
+    *issues = b->issues;
+    return b->nissues;
+}
+
+static int zb_issue(struct zone_builder *b, enum zone_issue_kind kind, bool error, int source,
+                    int other)
+{
+    int r = zb_grow((void **)&b->issues, &b->capissues, b->nissues + 1, sizeof(*b->issues));
+    if (r)
+        return r;
+    b->issues[b->nissues++] =
+        (struct zone_issue){.kind = kind, .error = error, .source = source, .other = other};
+    return 0;
+}
+
+/* ---- step 1: nodes -------------------------------------------------------------------- */
+
+static struct zone_node *zb_node_new(struct zone_builder *b, struct snap *s,
+                                     const struct zone *zones, const uint8_t *name, size_t len,
+                                     long zidx)
+{
+    struct zone_node *n = arena_alloc(&s->arena, sizeof(*n));
+    uint8_t *nm = arena_dup(&s->arena, name, len);
+    if (!n || !nm)
+        return NULL;
+    memset(n, 0, sizeof(*n));
+    n->name = nm;
+    n->name_len = (uint8_t)len;
+    n->labels = (uint8_t)dns_name_labels(name);
+    n->zone = zidx >= 0 ? &zones[zidx] : NULL;
+    if (zb_grow((void **)&b->nodes, &b->capnodes, b->nnodes + 1, sizeof(*b->nodes)))
+        return NULL;
+    if (zone_tree_insert(&s->names, nm, len, n))
+        return NULL;
+    b->nodes[b->nnodes++] = n;
+    return n;
+}
+
+static struct zone_node *zb_node_get(struct zone_builder *b, struct snap *s,
+                                     const struct zone *zones, const uint8_t *name, size_t len)
+{
+    struct zone_node *n = zone_tree_get(&s->names, name, len);
+    if (n)
+        return n;
+    long zidx = zb_deepest_zone(b, name);
+    n = zb_node_new(b, s, zones, name, len, zidx);
+    if (!n)
+        return NULL;
+    if (zidx >= 0) {
+        /* Materialize the empty non-terminals up to the first existing ancestor. The
+         * apex always exists by then or is created here, and stops the walk. */
+        const uint8_t *p = name;
+        while (*p) {
+            p += *p + 1;
+            size_t plen = len - (size_t)(p - name);
+            if (zone_tree_get(&s->names, p, plen))
+                break;
+            long pz = zb_deepest_zone(b, p);
+            if (pz < 0)
+                break;
+            if (!zb_node_new(b, s, zones, p, plen, pz))
+                return NULL;
+        }
+    } else if (dns_name_is_wildcard(name)) {
+        /* Outside zones a wildcard still needs its closest encloser to be found. */
+        const uint8_t *p = name + 2;
+        size_t plen = len - 2;
+        if (!zone_tree_get(&s->names, p, plen) && !zb_node_new(b, s, zones, p, plen, -1))
+            return NULL;
+    }
+    return n;
+}
+
+/* ---- step 2: RRsets ------------------------------------------------------------------- */
+
+static int zb_cmp_rr(const void *a, const void *b)
+{
+    const struct zb_rr *x = a, *y = b;
+    if (x->node != y->node)
+        return (uintptr_t)x->node < (uintptr_t)y->node ? -1 : 1;
+    return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
+}
+
+static bool zb_is_dnssec_meta(uint16_t type)
+{
+    return type == DNS_TYPE_RRSIG || type == DNS_TYPE_NSEC;
+}
+
+/* Groups rrs[lo, hi) (one node, in seq order) into RRsets; with `wild_only` only the RRs
+ * flagged ZONE_RR_WILD1. Returns the number of sets in b->sets. */
+static long zb_group(struct zone_builder *b, size_t lo, size_t hi, bool wild_only)
+{
+    size_t nsets = 0;
+    for (size_t i = lo; i < hi; i++) {
+        struct zb_rr *rr = &b->rrs[i];
+        if (rr->dup || (wild_only && !(rr->flags & ZONE_RR_WILD1)))
+            continue;
+        size_t k = 0;
+        while (k < nsets && b->sets[k].type != rr->type)
+            k++;
+        if (k == nsets) {
+            if (zb_grow((void **)&b->sets, &b->capsets, nsets + 1, sizeof(*b->sets)))
+                return -ENOMEM;
+            b->sets[nsets++] = (struct zb_set){.type = rr->type, .ttl = rr->ttl, .first = i};
+        }
+        struct zb_set *set = &b->sets[k];
+        if (set->count == UINT16_MAX)
+            return ERR_LIMIT;
+        set->count++;
+        set->bytes += 2u + rr->rdlen;
+        if (rr->ttl < set->ttl)
+            set->ttl = rr->ttl;
+    }
+    return (long)nsets;
+}
+
+static int zb_layout(struct zone_builder *b, struct snap *s, size_t lo, size_t hi,
+                     bool wild_only, const struct zone_rrset **out, uint16_t *nout)
+{
+    long nsets = zb_group(b, lo, hi, wild_only);
+    if (nsets < 0)
+        return (int)nsets;
+    if (nsets > UINT16_MAX)
+        return ERR_LIMIT;
+    struct zone_rrset *sets = NULL;
+    if (nsets) {
+        sets = arena_alloc_array(&s->arena, (size_t)nsets, sizeof(*sets));
+        if (!sets)
+            return -ENOMEM;
+    }
+    for (long k = 0; k < nsets; k++) {
+        const struct zb_set *zs = &b->sets[k];
+        uint8_t *blob = arena_alloc(&s->arena, zs->bytes ? zs->bytes : 1);
+        if (!blob)
+            return -ENOMEM;
+        size_t pos = 0;
+        for (size_t i = zs->first; i < hi; i++) {
+            const struct zb_rr *rr = &b->rrs[i];
+            if (rr->type != zs->type || rr->dup || (wild_only && !(rr->flags & ZONE_RR_WILD1)))
+                continue;
+            blob[pos] = (uint8_t)(rr->rdlen >> 8);
+            blob[pos + 1] = (uint8_t)rr->rdlen;
+            memcpy(blob + pos + 2, b->rd + rr->rd_off, rr->rdlen);
+            pos += 2u + rr->rdlen;
+        }
+        sets[k] = (struct zone_rrset){
+            .type = zs->type, .count = zs->count, .ttl = zs->ttl, .rdata = blob};
+    }
+    *out = sets;
+    *nout = (uint16_t)nsets;
+    return 0;
+}
+
+/* Finds duplicates, conflicts and TTL differences among rrs[lo, hi) (one node). */
+static int zb_check_node(struct zone_builder *b, size_t lo, size_t hi)
+{
+    const struct zb_rr *cname = NULL, *soa = NULL, *other = NULL;
+    int r;
+    for (size_t i = lo; i < hi; i++) {
+        struct zb_rr *rr = &b->rrs[i];
+        const struct zb_rr *first_same = NULL;
+        for (size_t j = lo; j < i; j++) {
+            const struct zb_rr *q = &b->rrs[j];
+            if (q->type != rr->type || q->dup)
+                continue;
+            if (!first_same)
+                first_same = q;
+            if (q->rdlen == rr->rdlen &&
+                memcmp(b->rd + q->rd_off, b->rd + rr->rd_off, rr->rdlen) == 0) {
+                rr->dup = true;
+                r = zb_issue(b, ZONE_ISSUE_DUPLICATE, false, rr->source, q->source);
+                if (r)
+                    return r;
+                break;
+            }
+        }
+        if (rr->dup)
+            continue;
+        if (first_same && first_same->ttl != rr->ttl) {
+            r = zb_issue(b, ZONE_ISSUE_TTL_MISMATCH, false, rr->source, first_same->source);
+            if (r)
+                return r;
+        }
+        if (rr->type == DNS_TYPE_CNAME) {
+            if (cname) {
+                r = zb_issue(b, ZONE_ISSUE_MULTI_CNAME, true, rr->source, cname->source);
+                if (r)
+                    return r;
+                continue;
+            }
+            cname = rr;
+            if (other) {
+                r = zb_issue(b, ZONE_ISSUE_CNAME_AND_OTHER, true, rr->source, other->source);
+                if (r)
+                    return r;
+            }
+        } else if (!zb_is_dnssec_meta(rr->type)) {
+            if (rr->type == DNS_TYPE_SOA) {
+                if (soa) {
+                    r = zb_issue(b, ZONE_ISSUE_MULTI_SOA, true, rr->source, soa->source);
+                    if (r)
+                        return r;
+                }
+                soa = rr;
+            }
+            if (cname && !other) {
+                r = zb_issue(b, ZONE_ISSUE_CNAME_AND_OTHER, true, rr->source, cname->source);
+                if (r)
+                    return r;
+            }
+            if (!other)
+                other = rr;
+        }
+    }
+    return 0;
+}
+
+static int zb_cmp_issue(const void *a, const void *b)
+{
+    const struct zone_issue *x = a, *y = b;
+    return x->source < y->source ? -1 : (x->source > y->source ? 1 : 0);
+}
+
+/* ---- step 3: flags and zone cuts ------------------------------------------------------- */
+
+static int zb_link(struct zone_builder *b, struct snap *s)
+{
+    /* Bucket the nodes by label count so parents are handled before children. */
+    size_t counts[DNS_NAME_MAXLABELS + 1] = {0};
+    for (size_t i = 0; i < b->nnodes; i++)
+        counts[b->nodes[i]->labels]++;
+    size_t start[DNS_NAME_MAXLABELS + 1];
+    size_t acc = 0;
+    for (size_t l = 0; l <= DNS_NAME_MAXLABELS; l++) {
+        start[l] = acc;
+        acc += counts[l];
+    }
+    struct zone_node **order = malloc((b->nnodes ? b->nnodes : 1) * sizeof(*order));
+    if (!order)
+        return -ENOMEM;
+    for (size_t i = 0; i < b->nnodes; i++)
+        order[start[b->nodes[i]->labels]++] = b->nodes[i];
+
+    for (size_t i = 0; i < b->nnodes; i++) {
+        struct zone_node *n = order[i];
+        const struct zone *z = n->zone;
+        if (n->nwild)
+            n->flags |= ZONE_NODE_WILD1;
+        if (dns_name_is_wildcard(n->name)) {
+            struct zone_node *parent = zone_tree_get(&s->names, n->name + 2, n->name_len - 2u);
+            if (parent)
+                parent->flags |= ZONE_NODE_WILDCHILD;
+        }
+        if (!z)
+            continue;
+        if (n->name_len == z->apex_len && memcmp(n->name, z->apex, z->apex_len) == 0) {
+            n->flags |= ZONE_NODE_APEX;
+            continue;
+        }
+        if (zone_node_rrset(n, DNS_TYPE_NS)) {
+            n->flags |= ZONE_NODE_DELEG;
+            n->cut = n;
+        } else {
+            const uint8_t *pname = n->name + 1 + n->name[0];
+            const struct zone_node *parent =
+                zone_tree_get(&s->names, pname, n->name_len - 1u - n->name[0]);
+            n->cut = parent ? parent->cut : NULL;
+        }
+    }
+    free(order);
+    return 0;
+}
+
+static int zb_rewrites(struct zone_builder *b, struct snap *s)
+{
+    if (!b->nrw)
+        return 0;
+    struct zone_rewrite *rules = arena_alloc_array(&s->arena, b->nrw, sizeof(*rules));
+    if (!rules)
+        return -ENOMEM;
+    for (size_t i = 0; i < b->nrw; i++) {
+        const struct zb_rewrite *rw = &b->rws[i];
+        rules[i] = rw->rule;
+        struct zone_rewrite_entry *e = zone_tree_get(&s->rewrite_names, rw->name, rw->len);
+        if (!e) {
+            e = arena_alloc(&s->arena, sizeof(*e));
+            uint8_t *nm = arena_dup(&s->arena, rw->name, rw->len);
+            if (!e || !nm)
+                return -ENOMEM;
+            e->exact = e->below = -1;
+            int r = zone_tree_insert(&s->rewrite_names, nm, rw->len, e);
+            if (r)
+                return r;
+        }
+        int32_t *slot = rw->below ? &e->below : &e->exact;
+        if (*slot < 0)
+            *slot = (int32_t)i;
+    }
+    s->rewrites = rules;
+    s->nrewrites = b->nrw;
+    return 0;
+}
+
+int zone_builder_finish(struct zone_builder *b, struct snap **out)
+{
+    int r = -ENOMEM;
+    *out = NULL;
+    b->nissues = 0;
+    b->nnodes = 0;
+
+    struct snap *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    arena_init_growing(&s->arena, 1u << 20);
+    s->opts = b->opts;
+    s->nrecords = b->nrr;
+    if (zone_tree_init(&s->names, b->nrr + b->nzones) ||
+        zone_tree_init(&s->rewrite_names, b->nrw))
+        goto fail;
+
+    struct zone *zones = NULL;
+    if (b->nzones) {
+        zones = arena_alloc_array(&s->arena, b->nzones, sizeof(*zones));
+        if (!zones)
+            goto fail;
+        memset(zones, 0, b->nzones * sizeof(*zones));
+    }
+    for (size_t i = 0; i < b->nzones; i++) {
+        zones[i].apex = arena_dup(&s->arena, b->zones[i].apex, b->zones[i].len);
+        if (!zones[i].apex)
+            goto fail;
+        zones[i].apex_len = b->zones[i].len;
+        zones[i].apex_labels = (uint8_t)dns_name_labels(b->zones[i].apex);
+    }
+    s->zones = zones;
+    s->nzones = b->nzones;
+
+    for (size_t i = 0; i < b->nrr; i++) {
+        b->rrs[i].node = zb_node_get(b, s, zones, b->rrs[i].owner, b->rrs[i].owner_len);
+        if (!b->rrs[i].node)
+            goto fail;
+        b->rrs[i].dup = false;
+    }
+    if (b->nrr)
+        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_rr);
+
+    bool failed = false;
+    for (size_t lo = 0; lo < b->nrr;) {
+        size_t hi = lo + 1;
+        while (hi < b->nrr && b->rrs[hi].node == b->rrs[lo].node)
+            hi++;
+        struct zone_node *n = b->rrs[lo].node;
+        size_t before = b->nissues;
+        r = zb_check_node(b, lo, hi);
+        if (r)
+            goto fail;
+        for (size_t k = before; k < b->nissues; k++)
+            failed |= b->issues[k].error;
+        if (!failed) {
+            r = zb_layout(b, s, lo, hi, false, &n->rrsets, &n->nrrsets);
+            if (!r)
+                r = zb_layout(b, s, lo, hi, true, &n->wild, &n->nwild);
+            if (r)
+                goto fail;
+        }
+        lo = hi;
+    }
+    /* Put the RRs back in the order they were added (restartable, and issues sorted). */
+    for (size_t i = 0; i < b->nrr; i++)
+        b->rrs[i].node = NULL;
+    if (failed) {
+        r = ERR_CONFLICT;
+        goto fail_sorted;
+    }
+
+    r = zb_link(b, s);
+    if (r)
+        goto fail_sorted;
+    for (size_t i = 0; i < b->nzones; i++) {
+        struct zone *z = &zones[i];
+        z->apex_node = zone_tree_get(&s->names, z->apex, z->apex_len);
+        z->soa = z->apex_node ? zone_node_rrset(z->apex_node, DNS_TYPE_SOA) : NULL;
+        z->neg_ttl = 0;
+        if (z->soa) {
+            const uint8_t *rd;
+            uint16_t len;
+            zone_rdata_next(z->soa->rdata, &rd, &len);
+            uint32_t minimum = 0;
+            if (len >= 4)
+                minimum = (uint32_t)rd[len - 4] << 24 | (uint32_t)rd[len - 3] << 16 |
+                          (uint32_t)rd[len - 2] << 8 | rd[len - 1];
+            z->neg_ttl = z->soa->ttl < minimum ? z->soa->ttl : minimum;
+        }
+    }
+    r = zb_rewrites(b, s);
+    if (r)
+        goto fail_sorted;
+    *out = s;
+    r = 0;
+fail_sorted:
+    if (b->nissues)
+        qsort(b->issues, b->nissues, sizeof(*b->issues), zb_cmp_issue);
+    if (b->nrr) {
+        /* zb_cmp_rr with all nodes NULL orders by seq: the original order. */
+        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_rr);
+    }
+    if (r)
+        snap_free(s);
+    return r;
+fail:
+    for (size_t i = 0; i < b->nrr; i++)
+        b->rrs[i].node = NULL;
+    if (b->nrr)
+        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_rr);
+    snap_free(s);
+    return r ? r : -ENOMEM;
+}

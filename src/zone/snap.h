@@ -1,0 +1,53 @@
+#pragma once
+/*
+ * The snapshot: everything a query reads (names, zones, rewrites, query options), built off
+ * the hot path by zone/build.c and published by one pointer swap.
+ *
+ * RCU protocol (liburcu, memb flavor): a thread that reads snapshots calls
+ * snap_thread_online() once, brackets each use with snap_read_begin()/snap_read_end() and
+ * never keeps a pointer past snap_read_end(). Only one thread (the control thread) calls
+ * snap_publish(); it returns after a grace period, when no reader can still see the old
+ * snapshot, and frees it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+#include "zone/tree.h"
+#include "zone/zone.h"
+
+/* Settings the hot path needs; filled from the config by the control plane. */
+struct snap_opts {
+    uint16_t udp_max_payload; /* largest UDP response we send to an EDNS client */
+    uint32_t rewrite_ttl;     /* TTL of redirect answers without their own */
+    bool log_queries;         /* the transports log one line per query */
+};
+
+struct snap {
+    struct arena arena;               /* owns nodes, names, RDATA, zones and rules */
+    struct zone_tree names;           /* every owner name -> struct zone_node */
+    struct zone_tree rewrite_names;   /* rewrite names -> struct zone_rewrite_entry */
+    const struct zone *zones;
+    size_t nzones;
+    const struct zone_rewrite *rewrites; /* in config order: lower index wins */
+    size_t nrewrites;
+    size_t nrecords;                  /* RRs loaded, for statistics */
+    struct snap_opts opts;
+};
+
+struct snap_slot {
+    struct snap *cur;
+};
+
+void snap_free(struct snap *s);
+
+void snap_thread_online(void);
+void snap_thread_offline(void);
+
+const struct snap *snap_read_begin(struct snap_slot *slot);
+void snap_read_end(void);
+
+/* Swaps in `s` (which may be NULL) and frees the previous snapshot after a grace period. */
+void snap_publish(struct snap_slot *slot, struct snap *s);
