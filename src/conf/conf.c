@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf/data.h"
+#include "conf/field.h"
 #include "conf/schema.h"
 #include "util/err.h"
 #include "zone/build.h"
@@ -89,12 +90,8 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
         goto fail;
     }
     const json_t *server = json_object_get(root, "server");
-    if (server && !json_is_object(server)) {
-        char got[96];
-        conf_schema_repr(server, got, sizeof(got));
-        conf_diag_error(d, "server: expected an object, got %s", got);
+    if (server && !conf_field_expect(server, json_is_object(server), "server", "an object", d))
         server = NULL;
-    }
     conf_schema_load(server, &c->server, d);
     conf__overrides(c, ov);
     if (log_level_parse(c->server.log_level, &c->log_level))

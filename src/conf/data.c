@@ -105,12 +105,8 @@ static bool conf_data__zone(const char *key, const json_t *zv, struct conf_zone 
     z->key = key;
     if (!conf_data__name(key, path, z->apex, &alen, d))
         return false;
-    if (!json_is_object(zv)) {
-        char got[96];
-        conf_schema_repr(zv, got, sizeof(got));
-        conf_diag_error(d, "%s: expected an object, got %s", path, got);
+    if (!conf_field_expect(zv, json_is_object(zv), path, "an object", d))
         return false;
-    }
     conf_field_unknown(zv, known, path, d);
 
     /* Defaults per the contract: ns1.<zone>, admin.<zone>, 2024010101, 3600, 900, 604800,
@@ -133,12 +129,8 @@ static bool conf_data__zone(const char *key, const json_t *zv, struct conf_zone 
     if (soa) {
         z->has_soa_key = true;
         snprintf(spath, sizeof(spath), "%s.soa", path);
-        if (!json_is_object(soa)) {
-            char got[96];
-            conf_schema_repr(soa, got, sizeof(got));
-            conf_diag_error(d, "%s: expected an object, got %s", spath, got);
+        if (!conf_field_expect(soa, json_is_object(soa), spath, "an object", d))
             return false;
-        }
         conf_field_unknown(soa, soa_known, spath, d);
         const char *s = NULL;
         snprintf(fpath, sizeof(fpath), "%s.mname", spath);
@@ -160,11 +152,9 @@ static bool conf_data__zone(const char *key, const json_t *zv, struct conf_zone 
     z->ttl = (uint32_t)ttl;
 
     const json_t *ns = json_object_get(zv, "ns");
-    if (ns && !json_is_array(ns)) {
-        char got[96];
-        conf_schema_repr(ns, got, sizeof(got));
-        conf_diag_error(d, "%s.ns: expected a list of host names, got %s", path, got);
-        ok = false;
+    if (ns) {
+        snprintf(fpath, sizeof(fpath), "%s.ns", path);
+        ok &= conf_field_expect(ns, json_is_array(ns), fpath, "a list of host names", d);
     }
     z->ns = ns;
     memcpy(z->soa, mname, mlen);
@@ -203,12 +193,8 @@ static bool conf_data__rec_head(const json_t *rv, size_t idx, struct conf_rec *r
     bool ok = true;
 
     snprintf(rec->path, sizeof(rec->path), "records[%zu]", idx);
-    if (!json_is_object(rv)) {
-        char got[96];
-        conf_schema_repr(rv, got, sizeof(got));
-        conf_diag_error(d, "%s: expected an object, got %s", rec->path, got);
+    if (!conf_field_expect(rv, json_is_object(rv), rec->path, "an object", d))
         return false;
-    }
     conf_field_unknown(rv, known, rec->path, d);
     ok &= conf_field_str(rv, "name", rec->path, true, &name, d);
     ok &= conf_field_str(rv, "type", rec->path, true, &type, d);
@@ -291,12 +277,8 @@ static bool conf_data__rewrite(const json_t *rv, size_t idx, struct zone_builder
     int64_t ttl = CONF_REWRITE_TTL;
 
     snprintf(path, sizeof(path), "rewrites[%zu]", idx);
-    if (!json_is_object(rv)) {
-        char got[96];
-        conf_schema_repr(rv, got, sizeof(got));
-        conf_diag_error(d, "%s: expected an object, got %s", path, got);
+    if (!conf_field_expect(rv, json_is_object(rv), path, "an object", d))
         return false;
-    }
     conf_field_unknown(rv, known, path, d);
     ok &= conf_field_str(rv, "match", path, true, &match, d);
     ok &= conf_field_str(rv, "action", path, true, &action, d);
@@ -353,12 +335,8 @@ static bool conf_data__rewrite(const json_t *rv, size_t idx, struct zone_builder
 static const json_t *conf_data__array(const json_t *root, const char *key, struct conf_diag *d)
 {
     const json_t *a = json_object_get(root, key);
-    if (a && !json_is_array(a)) {
-        char got[96];
-        conf_schema_repr(a, got, sizeof(got));
-        conf_diag_error(d, "%s: expected a list, got %s", key, got);
+    if (a && !conf_field_expect(a, json_is_array(a), key, "a list", d))
         return NULL;
-    }
     return a;
 }
 
@@ -390,12 +368,8 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
     struct conf_zone *zs = NULL;
     uint8_t rdbuf[65535];
 
-    if (zones && !json_is_object(zones)) {
-        char got[96];
-        conf_schema_repr(zones, got, sizeof(got));
-        conf_diag_error(d, "zones: expected an object, got %s", got);
+    if (zones && !conf_field_expect(zones, json_is_object(zones), "zones", "an object", d))
         zones = NULL;
-    }
     /* Room for every declared zone plus every SOA record (implicit zones). */
     size_t capz = json_object_size(zones) + nrec + 1;
     zs = calloc(capz, sizeof(*zs));
@@ -475,12 +449,8 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
             snprintf(path, sizeof(path), "zones[\"%s\"].ns[%zu]", z->key, j);
             uint8_t ns[DNS_NAME_MAXLEN];
             size_t nlen;
-            if (!json_is_string(nv)) {
-                char got[96];
-                conf_schema_repr(nv, got, sizeof(got));
-                conf_diag_error(d, "%s: expected a host name, got %s", path, got);
+            if (!conf_field_expect(nv, json_is_string(nv), path, "a host name", d))
                 continue;
-            }
             if (conf_data__name(json_string_value(nv), path, ns, &nlen, d))
                 zone_builder_add_rr(b, z->apex, DNS_TYPE_NS, z->ttl, ns, (uint16_t)nlen, 0,
                                     z->zsource);

@@ -4,6 +4,17 @@
 
 #include "conf/schema.h"
 
+bool conf_field_expect(const json_t *v, bool ok, const char *path, const char *want,
+                       struct conf_diag *d)
+{
+    if (!ok) {
+        char got[96];
+        conf_schema_repr(v, got, sizeof(got));
+        conf_diag_error(d, "%s: expected %s, got %s", path, want, got);
+    }
+    return ok;
+}
+
 bool conf_field_str(const json_t *obj, const char *key, const char *path, bool required,
                     const char **out, struct conf_diag *d)
 {

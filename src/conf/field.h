@@ -13,6 +13,9 @@
 
 #include "conf/diag.h"
 
+/* Returns `ok`; when false, adds "<path>: expected <want>, got <value>". */
+bool conf_field_expect(const json_t *v, bool ok, const char *path, const char *want,
+                       struct conf_diag *d);
 bool conf_field_str(const json_t *obj, const char *key, const char *path, bool required,
                     const char **out, struct conf_diag *d);
 bool conf_field_int(const json_t *obj, const char *key, const char *path, int64_t min,
