@@ -64,8 +64,7 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
         *snap_out = NULL;
     json_t *root = json_loadb((const char *)buf, len, 0, &jerr);
     if (!root) {
-        conf_diag_error(d, "%s:%d:%d: invalid JSON: %s", name, jerr.line, jerr.column,
-                        jerr.text);
+        conf_diag_error(d, "%s:%d:%d: invalid JSON: %s", name, jerr.line, jerr.column, jerr.text);
         return ERR_SYNTAX;
     }
     if (!json_is_object(root)) {
@@ -76,7 +75,8 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     static const char *const top[] = {"server", "zones", "records", "rewrites"};
     const char *key;
     const json_t *v;
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         bool known = false;
         for (size_t i = 0; i < sizeof(top) / sizeof(top[0]) && !known; i++)
             known = strcmp(top[i], key) == 0;
@@ -167,8 +167,7 @@ int conf_load_file(const char *path, const struct conf_overrides *ov, struct con
     }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > CONF_FILE_MAX) {
-        conf_diag_error(d, "%s: not a regular file of at most %u MiB", path,
-                        CONF_FILE_MAX >> 20);
+        conf_diag_error(d, "%s: not a regular file of at most %u MiB", path, CONF_FILE_MAX >> 20);
         close(fd);
         return ERR_SYNTAX;
     }

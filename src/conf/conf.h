@@ -69,9 +69,9 @@ struct conf_overrides {
     bool no_cache;
 };
 
-#define CONF_OVERRIDES_NONE                                                                    \
-    {                                                                                          \
-        .port = -1, .mgmt_port = -1                                                            \
+#define CONF_OVERRIDES_NONE                                                                        \
+    {                                                                                              \
+        .port = -1, .mgmt_port = -1                                                                \
     }
 
 /*

@@ -26,7 +26,7 @@
 #include "dns/rdata.h"
 #include "util/err.h"
 
-#define CONF_TTL_MAX 2147483647
+#define CONF_TTL_MAX     2147483647
 #define CONF_REWRITE_TTL 60
 
 struct conf_zone {
@@ -35,8 +35,8 @@ struct conf_zone {
     uint8_t soa[2 * DNS_NAME_MAXLEN + 20];
     uint16_t soa_len;
     uint32_t ttl;
-    int source;      /* what the SOA comes from */
-    int zsource;     /* what the zone entry is, for its NS records */
+    int source;  /* what the SOA comes from */
+    int zsource; /* what the zone entry is, for its NS records */
     bool has_soa_key;
     const json_t *ns;
 };
@@ -186,7 +186,7 @@ struct conf_rec {
 static bool conf_data__rec_head(const json_t *rv, size_t idx, struct conf_rec *rec,
                                 struct conf_diag *d)
 {
-    static const char *const known[] = {"name",     "type",    "value", "ttl",
+    static const char *const known[] = {"name",     "type",     "value",   "ttl",
                                         "priority", "wildcard", "comment", NULL};
     const char *name = NULL, *type = NULL;
     char fpath[64];
@@ -216,8 +216,8 @@ static bool conf_data__rec_head(const json_t *rv, size_t idx, struct conf_rec *r
             conf_diag_error(d, "%s.type: unknown record type \"%s\"", rec->path, type);
             ok = false;
         } else if (conf_data__is_meta(rec->type)) {
-            conf_diag_error(d, "%s.type: \"%s\" is not a record type that can be stored",
-                            rec->path, type);
+            conf_diag_error(d, "%s.type: \"%s\" is not a record type that can be stored", rec->path,
+                            type);
             ok = false;
         }
     }
@@ -304,8 +304,9 @@ static bool conf_data__rewrite(const json_t *rv, size_t idx, struct zone_builder
             ok = false;
         }
     } else {
-        conf_diag_error(d, "%s.action: unknown action \"%s\" (expected \"nxdomain\" or "
-                           "\"redirect\")",
+        conf_diag_error(d,
+                        "%s.action: unknown action \"%s\" (expected \"nxdomain\" or "
+                        "\"redirect\")",
                         path, action);
         ok = false;
     }
@@ -350,7 +351,8 @@ static void conf_data__source_path(const json_t *root, int source, char *out, si
     size_t want = (size_t)(-1 - source), i = 0;
     const char *key;
     const json_t *zv;
-    json_object_foreach(json_object_get(root, "zones"), key, zv) {
+    json_object_foreach(json_object_get(root, "zones"), key, zv)
+    {
         if (i++ == want) {
             snprintf(out, cap, "zones[\"%s\"]", key);
             return;
@@ -380,7 +382,8 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
     const char *key;
     const json_t *zv;
     size_t zi = 0;
-    json_object_foreach((json_t *)zones, key, zv) {
+    json_object_foreach((json_t *)zones, key, zv)
+    {
         struct conf_zone *z = &zs[nz];
         if (!conf_data__zone(key, zv, z, d)) {
             zi++;
@@ -390,8 +393,7 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
         bool dup = false;
         for (size_t k = 0; k < nz && !dup; k++) {
             if (zs[k].key && dns_name_equal(zs[k].apex, z->apex)) {
-                conf_diag_error(d, "zones[\"%s\"]: the same zone as zones[\"%s\"]", key,
-                                zs[k].key);
+                conf_diag_error(d, "zones[\"%s\"]: the same zone as zones[\"%s\"]", key, zs[k].key);
                 dup = true;
             }
         }
@@ -425,8 +427,7 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
             memcpy(z->apex, rec.owner, rec.owner_len);
             z->zsource = (int)i;
         } else if (z->has_soa_key) {
-            conf_diag_warn(d, "%s: this SOA record replaces zones[\"%s\"].soa", rec.path,
-                           z->key);
+            conf_diag_warn(d, "%s: this SOA record replaces zones[\"%s\"].soa", rec.path, z->key);
         }
         memcpy(z->soa, rdbuf, out.pos);
         z->soa_len = (uint16_t)out.pos;
@@ -472,8 +473,8 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
             continue;
         }
         unsigned flags = rec.wildcard && !dns_name_is_wildcard(rec.owner) ? ZONE_RR_WILD1 : 0;
-        if (zone_builder_add_rr(b, rec.owner, rec.type, (uint32_t)rec.ttl, rdbuf,
-                                (uint16_t)out.pos, flags, (int)i))
+        if (zone_builder_add_rr(b, rec.owner, rec.type, (uint32_t)rec.ttl, rdbuf, (uint16_t)out.pos,
+                                flags, (int)i))
             conf_diag_error(d, "%s: out of memory", rec.path);
     }
 

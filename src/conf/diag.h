@@ -26,5 +26,7 @@ struct conf_diag {
 
 void conf_diag_init(struct conf_diag *d);
 void conf_diag_deinit(struct conf_diag *d);
-void conf_diag_error(struct conf_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void conf_diag_warn(struct conf_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conf_diag_error(struct conf_diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void conf_diag_warn(struct conf_diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));

@@ -34,8 +34,8 @@ bool conf_field_str(const json_t *obj, const char *key, const char *path, bool r
     return true;
 }
 
-bool conf_field_int(const json_t *obj, const char *key, const char *path, int64_t min,
-                    int64_t max, int64_t *out, struct conf_diag *d)
+bool conf_field_int(const json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
+                    int64_t *out, struct conf_diag *d)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v)
@@ -72,7 +72,8 @@ void conf_field_unknown(const json_t *obj, const char *const *known, const char 
 {
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         bool found = false;
         for (const char *const *k = known; *k && !found; k++)
             found = strcmp(*k, key) == 0;

@@ -18,8 +18,8 @@ bool conf_field_expect(const json_t *v, bool ok, const char *path, const char *w
                        struct conf_diag *d);
 bool conf_field_str(const json_t *obj, const char *key, const char *path, bool required,
                     const char **out, struct conf_diag *d);
-bool conf_field_int(const json_t *obj, const char *key, const char *path, int64_t min,
-                    int64_t max, int64_t *out, struct conf_diag *d);
+bool conf_field_int(const json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
+                    int64_t *out, struct conf_diag *d);
 bool conf_field_bool(const json_t *obj, const char *key, const char *path, bool *out,
                      struct conf_diag *d);
 /* Warns about every key of obj that is not in the NULL-terminated list `known`. */

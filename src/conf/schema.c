@@ -266,8 +266,7 @@ static bool conf_schema__set(const struct conf_opt *o, const json_t *v, struct c
         return ok;
     }
     }
-    conf_diag_error(d, "%s: expected %s, got %s", path, conf_type_word(o, want, sizeof(want)),
-                    got);
+    conf_diag_error(d, "%s: expected %s, got %s", path, conf_type_word(o, want, sizeof(want)), got);
     return false;
 }
 
@@ -289,7 +288,8 @@ void conf_schema_load(const json_t *server, struct conf_server *out, struct conf
         return;
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)server, key, v) {
+    json_object_foreach((json_t *)server, key, v)
+    {
         bool known = false;
         for (size_t i = 0; i < conf_server_nopts && !known; i++)
             known = strcmp(conf_server_opts[i].key, key) == 0;

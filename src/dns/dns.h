@@ -6,23 +6,23 @@
 
 #include <stdint.h>
 
-#define DNS_HDR_LEN 12
-#define DNS_MSG_MAX 65535
-#define DNS_UDP_MIN 512
+#define DNS_HDR_LEN              12
+#define DNS_MSG_MAX              65535
+#define DNS_UDP_MIN              512
 #define DNS_EDNS_DEFAULT_PAYLOAD 1232
-#define DNS_TTL_MAX 0x7fffffffu
+#define DNS_TTL_MAX              0x7fffffffu
 
 /* Header flag bits (second 16-bit word). */
-#define DNS_FLAG_QR 0x8000u
-#define DNS_FLAG_AA 0x0400u
-#define DNS_FLAG_TC 0x0200u
-#define DNS_FLAG_RD 0x0100u
-#define DNS_FLAG_RA 0x0080u
-#define DNS_FLAG_Z 0x0040u
-#define DNS_FLAG_AD 0x0020u
-#define DNS_FLAG_CD 0x0010u
+#define DNS_FLAG_QR       0x8000u
+#define DNS_FLAG_AA       0x0400u
+#define DNS_FLAG_TC       0x0200u
+#define DNS_FLAG_RD       0x0100u
+#define DNS_FLAG_RA       0x0080u
+#define DNS_FLAG_Z        0x0040u
+#define DNS_FLAG_AD       0x0020u
+#define DNS_FLAG_CD       0x0010u
 #define DNS_OPCODE(flags) (((flags) >> 11) & 0xfu)
-#define DNS_RCODE(flags) ((flags)&0xfu)
+#define DNS_RCODE(flags)  ((flags)&0xfu)
 
 enum dns_opcode {
     DNS_OPCODE_QUERY = 0,

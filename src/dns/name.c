@@ -5,8 +5,8 @@
 #include "util/err.h"
 
 const uint8_t dns_lower_table[256] = {
-#define R(i) (uint8_t)((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
-#define R4(i) R(i), R(i + 1), R(i + 2), R(i + 3)
+#define R(i)   (uint8_t)((i) >= 'A' && (i) <= 'Z' ? (i) + 32 : (i))
+#define R4(i)  R(i), R(i + 1), R(i + 2), R(i + 3)
 #define R16(i) R4(i), R4(i + 4), R4(i + 8), R4(i + 12)
 #define R64(i) R16(i), R16(i + 16), R16(i + 32), R16(i + 48)
     R64(0), R64(64), R64(128), R64(192)
@@ -36,9 +36,9 @@ int dns_name_from_text(const char *text, size_t len, const uint8_t *origin,
         return 0;
     }
 
-    size_t pos = 0;      /* next free byte in out */
-    size_t lstart = 0;   /* position of the current label's length byte */
-    size_t llen = 0;     /* bytes in the current label */
+    size_t pos = 0;    /* next free byte in out */
+    size_t lstart = 0; /* position of the current label's length byte */
+    size_t llen = 0;   /* bytes in the current label */
     bool absolute = false;
     out[0] = 0;
     pos = 1;

@@ -14,8 +14,8 @@
 
 #include "util/cursor.h"
 
-#define DNS_NAME_MAXLEN 255
-#define DNS_LABEL_MAXLEN 63
+#define DNS_NAME_MAXLEN    255
+#define DNS_LABEL_MAXLEN   63
 #define DNS_NAME_MAXLABELS 128
 
 /* ASCII lower-casing table used by every case-insensitive comparison. */

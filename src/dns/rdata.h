@@ -50,8 +50,8 @@ enum dns_rdf {
 
 struct dns_rdata_desc {
     uint16_t type;
-    const char *name;                  /* mnemonic, upper case */
-    uint8_t fields[DNS_RDF_MAX];       /* enum dns_rdf values, DNS_RDF_END-terminated */
+    const char *name;            /* mnemonic, upper case */
+    uint8_t fields[DNS_RDF_MAX]; /* enum dns_rdf values, DNS_RDF_END-terminated */
 };
 
 /* The row for `type`, or NULL when the type has none (generic form only). */

@@ -14,7 +14,7 @@
 struct dns_tok {
     const char *text; /* token text, without the quotes of a quoted string */
     size_t len;
-    size_t offset;    /* byte offset of the token (of its opening quote) in the source */
+    size_t offset; /* byte offset of the token (of its opening quote) in the source */
     bool quoted;
 };
 

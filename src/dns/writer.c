@@ -113,8 +113,7 @@ done:
     return 0;
 }
 
-int dns_writer_question(struct dns_writer *dw, const uint8_t *name, uint16_t qtype,
-                        uint16_t qclass)
+int dns_writer_question(struct dns_writer *dw, const uint8_t *name, uint16_t qtype, uint16_t qclass)
 {
     size_t start = dw->w.pos;
     unsigned ncomp0 = dw->ncomp;

@@ -28,9 +28,9 @@ enum dns_section {
 };
 
 struct dns_writer {
-    struct wbuf w;         /* w.cap is the current limit */
-    size_t cap;            /* size of the buffer */
-    uint16_t counts[4];    /* QD, AN, NS, AR */
+    struct wbuf w;      /* w.cap is the current limit */
+    size_t cap;         /* size of the buffer */
+    uint16_t counts[4]; /* QD, AN, NS, AR */
     unsigned ncomp;
     uint16_t comp[DNS_WRITER_COMP_MAX]; /* offsets of label starts usable as targets */
 };

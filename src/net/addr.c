@@ -30,8 +30,8 @@ uint16_t net_addr_port(const struct sockaddr *sa)
     return 0;
 }
 
-int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
-                     socklen_t *sslen, const char **why)
+int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sslen,
+                     const char **why)
 {
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_DGRAM};
     struct addrinfo *res = NULL;

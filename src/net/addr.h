@@ -14,8 +14,8 @@ uint16_t net_addr_port(const struct sockaddr *sa);
 
 /* Resolves host (IP literal or name) + port into a passive address. Returns 0 or -errno /
  * ERR_NOTFOUND; *why gets a message for failures of the resolver. */
-int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
-                     socklen_t *sslen, const char **why);
+int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *sslen,
+                     const char **why);
 
 /* Creates and binds a socket (SOCK_DGRAM or SOCK_STREAM, listening for the latter) with
  * SO_REUSEADDR, dual-stack for "::". Returns the fd or -errno. */

@@ -9,7 +9,7 @@
 #include "util/arena.h"
 #include "util/log.h"
 
-#define TCP_MSG_MAX 65535
+#define TCP_MSG_MAX     65535
 #define TCP_PENDING_MAX (256u * 1024) /* stop reading while this much is unsent */
 
 struct tcp_conn {
@@ -223,8 +223,8 @@ static void tcp_accept(uv_stream_t *server, int status)
         tcp_conn_close(c);
 }
 
-int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot,
-                  const struct net_tcp_opts *opts, struct net_tcp **out)
+int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct net_tcp_opts *opts,
+                  struct net_tcp **out)
 {
     struct net_tcp *t = calloc(1, sizeof(*t));
     if (!t)

@@ -21,8 +21,8 @@ struct net_tcp_opts {
 };
 
 /* Serves the listening socket `fd` (ownership passes to libuv). */
-int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot,
-                  const struct net_tcp_opts *opts, struct net_tcp **out);
+int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct net_tcp_opts *opts,
+                  struct net_tcp **out);
 /* New limits for new activity (live reload). */
 void net_tcp_set_opts(struct net_tcp *t, const struct net_tcp_opts *opts);
 /* Closes the listener and every connection; the loop finishes the closing. */

@@ -16,9 +16,9 @@
 #include "util/arena.h"
 #include "util/log.h"
 
-#define UDP_BATCH 32
-#define UDP_RECV_SIZE 4096 /* a larger query is not a query we answer */
-#define UDP_RESP_SIZE 4096 /* udp_max_payload is at most 4096 */
+#define UDP_BATCH      32
+#define UDP_RECV_SIZE  4096 /* a larger query is not a query we answer */
+#define UDP_RESP_SIZE  4096 /* udp_max_payload is at most 4096 */
 #define UDP_ARENA_SIZE 16384
 
 union udp_ctl {
@@ -127,8 +127,8 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
         w->infos[i].has_question = false;
         if (rq->msg_flags & MSG_TRUNC)
             continue;
-        struct query_req req = {.buf = w->rbuf[i], .len = w->rmsg[i].msg_len,
-                                .proto = QUERY_PROTO_UDP};
+        struct query_req req = {
+            .buf = w->rbuf[i], .len = w->rmsg[i].msg_len, .proto = QUERY_PROTO_UDP};
         struct query_resp resp = {.buf = w->sbuf[nsend], .cap = UDP_RESP_SIZE};
         query_process(s, &req, &resp, arena, &w->infos[i]);
         arena_reset(arena);
@@ -202,8 +202,7 @@ int net_udp_start(int fd, int nworkers, struct snap_slot *slot, struct net_udp *
             u->pktinfo = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) == 0;
         } else if (ss.ss_family == AF_INET6 &&
                    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
-            u->pktinfo =
-                setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) == 0;
+            u->pktinfo = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) == 0;
             /* IPv4 clients of a dual-stack socket come with IP_PKTINFO. */
             setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
         }

@@ -142,13 +142,13 @@ void query__put_opt(struct query *q)
     dns_writer_set_limit(&q->dw, dns_writer_limit(&q->dw) + QUERY_OPT_LEN);
     struct wbuf *w = &q->dw.w;
     size_t start = w->pos;
-    wbuf_u8(w, 0);                      /* owner: root */
+    wbuf_u8(w, 0); /* owner: root */
     wbuf_u16(w, DNS_TYPE_OPT);
     wbuf_u16(w, q->snap ? q->snap->opts.udp_max_payload : DNS_EDNS_DEFAULT_PAYLOAD);
     wbuf_u8(w, (uint8_t)(q->rcode >> 4)); /* extended RCODE, upper 8 bits */
-    wbuf_u8(w, 0);                      /* version 0 */
+    wbuf_u8(w, 0);                        /* version 0 */
     wbuf_u16(w, q->edns_do ? DNS_EDNS_FLAG_DO : 0);
-    wbuf_u16(w, 0);                     /* no options */
+    wbuf_u16(w, 0); /* no options */
     if (w->err)
         wbuf_reset_to(w, start);
     else

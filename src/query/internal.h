@@ -14,9 +14,9 @@
 #include "query/query.h"
 #include "zone/snap.h"
 
-#define QUERY_ADDL_MAX 32
+#define QUERY_ADDL_MAX  32
 #define QUERY_CHAIN_MAX 16
-#define QUERY_OPT_LEN 11 /* an OPT RR without options */
+#define QUERY_OPT_LEN   11 /* an OPT RR without options */
 
 struct query {
     const struct snap *snap;
@@ -36,10 +36,10 @@ struct query {
     /* answer */
     uint16_t rcode;
     bool aa;
-    bool tc;   /* set when required data did not fit */
-    bool full; /* nothing more may be written (after a truncation) */
-    const struct zone *neg_zone;     /* SOA for the authority section of a negative answer */
-    const struct zone_node *referral; /* NS for the authority section of a referral */
+    bool tc;                             /* set when required data did not fit */
+    bool full;                           /* nothing more may be written (after a truncation) */
+    const struct zone *neg_zone;         /* SOA for the authority section of a negative answer */
+    const struct zone_node *referral;    /* NS for the authority section of a referral */
     const uint8_t *addl[QUERY_ADDL_MAX]; /* names whose addresses go in additional */
     unsigned naddl;
     enum query_outcome outcome;

@@ -56,8 +56,8 @@ bool query__parse(struct query *q, const uint8_t *buf, size_t len)
     q->outcome = QUERY_OUTCOME_ERROR;
 
     if (q->hdr.qdcount > 1) {
-        q->rcode = DNS_OPCODE(q->hdr.flags) == DNS_OPCODE_QUERY ? DNS_RCODE_FORMERR
-                                                                 : DNS_RCODE_NOTIMP;
+        q->rcode =
+            DNS_OPCODE(q->hdr.flags) == DNS_OPCODE_QUERY ? DNS_RCODE_FORMERR : DNS_RCODE_NOTIMP;
         return false;
     }
     if (q->hdr.qdcount == 1) {

@@ -29,8 +29,8 @@ static size_t query__limit(const struct query *q, const struct snap *snap, size_
     return limit < cap ? limit : cap;
 }
 
-void query_process(const struct snap *snap, const struct query_req *req,
-                   struct query_resp *resp, struct arena *arena, struct query_info *info)
+void query_process(const struct snap *snap, const struct query_req *req, struct query_resp *resp,
+                   struct arena *arena, struct query_info *info)
 {
     struct query q;
     memset(&q, 0, sizeof(q));

@@ -32,7 +32,7 @@ struct query_req {
 struct query_resp {
     uint8_t *buf; /* at least 65535 bytes for TCP, at least 512 for UDP */
     size_t cap;
-    size_t len;   /* out: response length; 0 means send nothing (drop) */
+    size_t len; /* out: response length; 0 means send nothing (drop) */
 };
 
 /* How a query ended, for logs and counters. */
@@ -56,5 +56,5 @@ struct query_info {
     bool tc;
 };
 
-void query_process(const struct snap *snap, const struct query_req *req,
-                   struct query_resp *resp, struct arena *arena, struct query_info *info);
+void query_process(const struct snap *snap, const struct query_req *req, struct query_resp *resp,
+                   struct arena *arena, struct query_info *info);

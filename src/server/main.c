@@ -27,21 +27,20 @@
 #define NANODNS_VERSION "0.0.0"
 #endif
 
-static const char main_usage[] =
-    "usage: nanodns [-h] [-V] {start,init,check} ...\n"
-    "\n"
-    "nanodns: a NanoDNS-compatible authoritative DNS server\n"
-    "\n"
-    "commands:\n"
-    "  start       start the DNS server\n"
-    "  init        write the example config file\n"
-    "  check       validate a config file and print a summary\n"
-    "\n"
-    "options:\n"
-    "  -h, --help     show this help and exit\n"
-    "  -V, --version  show the version and exit\n"
-    "\n"
-    "Run 'nanodns COMMAND --help' for the options of a command.\n";
+static const char main_usage[] = "usage: nanodns [-h] [-V] {start,init,check} ...\n"
+                                 "\n"
+                                 "nanodns: a NanoDNS-compatible authoritative DNS server\n"
+                                 "\n"
+                                 "commands:\n"
+                                 "  start       start the DNS server\n"
+                                 "  init        write the example config file\n"
+                                 "  check       validate a config file and print a summary\n"
+                                 "\n"
+                                 "options:\n"
+                                 "  -h, --help     show this help and exit\n"
+                                 "  -V, --version  show the version and exit\n"
+                                 "\n"
+                                 "Run 'nanodns COMMAND --help' for the options of a command.\n";
 
 static const char start_usage[] =
     "usage: nanodns start [-c FILE] [--host HOST] [-p PORT] [--mgmt-host HOST]\n"
@@ -87,10 +86,14 @@ static int main_port(const char *s, int *out)
 static int main_start(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},    {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},      {"mgmt-host", required_argument, NULL, 'M'},
-        {"mgmt-port", required_argument, NULL, 'P'}, {"log-level", required_argument, NULL, 'l'},
-        {"no-cache", no_argument, NULL, 'n'},        {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"mgmt-host", required_argument, NULL, 'M'},
+        {"mgmt-port", required_argument, NULL, 'P'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"no-cache", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct conf_overrides ov = CONF_OVERRIDES_NONE;
@@ -118,8 +121,9 @@ static int main_start(int argc, char **argv)
             break;
         case 'l':
             if (log_level_parse(optarg, &lvl)) {
-                fprintf(stderr, "nanodns start: invalid log level '%s' (DEBUG, INFO, "
-                                "WARNING, ERROR)\n",
+                fprintf(stderr,
+                        "nanodns start: invalid log level '%s' (DEBUG, INFO, "
+                        "WARNING, ERROR)\n",
                         optarg);
                 return 2;
             }
@@ -243,8 +247,8 @@ static int main_check(int argc, char **argv)
     conf_diag_init(&d);
     int r = conf_load_file(argv[1], NULL, &conf, &snap, &d);
     for (size_t i = 0; i < d.n; i++)
-        fprintf(stderr, "%s %s\n", d.msgs[i].error ? "FAIL Config error:" : "WARN Config warning:",
-                d.msgs[i].text);
+        fprintf(stderr, "%s %s\n",
+                d.msgs[i].error ? "FAIL Config error:" : "WARN Config warning:", d.msgs[i].text);
     if (d.dropped)
         fprintf(stderr, "... and %zu more\n", d.dropped);
     size_t errors = d.errors;

@@ -32,8 +32,7 @@ struct server {
 
 /* Loads the config (file or embedded example) with the command-line overrides. On failure
  * the errors are in d. */
-static int server_load(struct server *srv, struct conf **c, struct snap **s,
-                       struct conf_diag *d)
+static int server_load(struct server *srv, struct conf **c, struct snap **s, struct conf_diag *d)
 {
     if (srv->path)
         return conf_load_file(srv->path, &srv->ov, c, s, d);
@@ -129,8 +128,8 @@ static int server_bind(struct server *srv, int *tcp_fd)
     for (int i = 0; i < attempts; i++) {
         int fd = net_addr_bind((struct sockaddr *)&ss, sl, SOCK_DGRAM, 0);
         if (fd < 0) {
-            log_error(SERVER_LOG, "Cannot listen on udp %s:%lld: %s", cs->host,
-                      (long long)cs->port, strerror(-fd));
+            log_error(SERVER_LOG, "Cannot listen on udp %s:%lld: %s", cs->host, (long long)cs->port,
+                      strerror(-fd));
             return -1;
         }
         struct sockaddr_storage bound;

@@ -19,7 +19,7 @@ struct arena {
     struct arena_block *blocks; /* growing arenas only */
     size_t block_size;          /* 0 for a fixed arena */
     uint8_t *fixed_base;
-    size_t total;               /* bytes handed out, for statistics */
+    size_t total; /* bytes handed out, for statistics */
 };
 
 void arena_init_fixed(struct arena *a, void *buf, size_t size);

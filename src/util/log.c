@@ -35,8 +35,9 @@ int log_level_parse(const char *s, enum log_level *out)
         const char *name;
         enum log_level level;
     } names[] = {
-        {"DEBUG", LOG_DEBUG}, {"TRACE", LOG_DEBUG},   {"INFO", LOG_INFO},       {"WARNING", LOG_WARNING},
-        {"WARN", LOG_WARNING}, {"ERROR", LOG_ERROR}, {"CRITICAL", LOG_ERROR},
+        {"DEBUG", LOG_DEBUG},     {"TRACE", LOG_DEBUG},  {"INFO", LOG_INFO},
+        {"WARNING", LOG_WARNING}, {"WARN", LOG_WARNING}, {"ERROR", LOG_ERROR},
+        {"CRITICAL", LOG_ERROR},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcasecmp(s, names[i].name) == 0) {
@@ -61,10 +62,14 @@ int log_format_parse(const char *s, enum log_format *out)
 static const char *log_level_name(enum log_level level)
 {
     switch (level) {
-    case LOG_DEBUG: return "DEBUG";
-    case LOG_INFO: return "INFO";
-    case LOG_WARNING: return "WARNING";
-    case LOG_ERROR: return "ERROR";
+    case LOG_DEBUG:
+        return "DEBUG";
+    case LOG_INFO:
+        return "INFO";
+    case LOG_WARNING:
+        return "WARNING";
+    case LOG_ERROR:
+        return "ERROR";
     }
     return "INFO";
 }
@@ -123,8 +128,8 @@ void log_vwrite(enum log_level level, const char *logger, const char *fmt, va_li
         localtime_r(&tv.tv_sec, &tm);
         char ts[64];
         strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-        int k = snprintf(line, sizeof(line), "%s [%s] %s: %s\n", ts, log_level_name(level),
-                         logger, msg);
+        int k = snprintf(line, sizeof(line), "%s [%s] %s: %s\n", ts, log_level_name(level), logger,
+                         msg);
         n = k < 0 ? 0 : (size_t)k;
         if (n >= sizeof(line)) {
             n = sizeof(line) - 1;

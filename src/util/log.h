@@ -36,12 +36,12 @@ void log_write(enum log_level level, const char *logger, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vwrite(enum log_level level, const char *logger, const char *fmt, va_list ap);
 
-#define LOG_AT(level, logger, ...)                                                             \
-    do {                                                                                       \
-        if (log_enabled(level))                                                                \
-            log_write(level, logger, __VA_ARGS__);                                             \
+#define LOG_AT(level, logger, ...)                                                                 \
+    do {                                                                                           \
+        if (log_enabled(level))                                                                    \
+            log_write(level, logger, __VA_ARGS__);                                                 \
     } while (0)
-#define log_debug(logger, ...) LOG_AT(LOG_DEBUG, logger, __VA_ARGS__)
-#define log_info(logger, ...) LOG_AT(LOG_INFO, logger, __VA_ARGS__)
+#define log_debug(logger, ...)   LOG_AT(LOG_DEBUG, logger, __VA_ARGS__)
+#define log_info(logger, ...)    LOG_AT(LOG_INFO, logger, __VA_ARGS__)
 #define log_warning(logger, ...) LOG_AT(LOG_WARNING, logger, __VA_ARGS__)
-#define log_error(logger, ...) LOG_AT(LOG_ERROR, logger, __VA_ARGS__)
+#define log_error(logger, ...)   LOG_AT(LOG_ERROR, logger, __VA_ARGS__)

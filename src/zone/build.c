@@ -180,9 +180,8 @@ int zone_builder_add_zone(struct zone_builder *b, const uint8_t *apex, uint32_t 
     return zone_builder_add_rr(b, name, DNS_TYPE_SOA, soa_ttl, soa, soa_len, 0, source);
 }
 
-int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t type,
-                        uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, unsigned flags,
-                        int source)
+int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                        const uint8_t *rdata, uint16_t rdlen, unsigned flags, int source)
 {
     size_t len;
     const uint8_t *name = zb_lower_dup(b, owner, &len);
@@ -346,8 +345,8 @@ static long zb_group(struct zone_builder *b, size_t lo, size_t hi, bool wild_onl
     return (long)nsets;
 }
 
-static int zb_layout(struct zone_builder *b, struct snap *s, size_t lo, size_t hi,
-                     bool wild_only, const struct zone_rrset **out, uint16_t *nout)
+static int zb_layout(struct zone_builder *b, struct snap *s, size_t lo, size_t hi, bool wild_only,
+                     const struct zone_rrset **out, uint16_t *nout)
 {
     long nsets = zb_group(b, lo, hi, wild_only);
     if (nsets < 0)
@@ -546,8 +545,7 @@ int zone_builder_finish(struct zone_builder *b, struct snap **out)
     arena_init_growing(&s->arena, 1u << 20);
     s->opts = b->opts;
     s->nrecords = b->nrr;
-    if (zone_tree_init(&s->names, b->nrr + b->nzones) ||
-        zone_tree_init(&s->rewrite_names, b->nrw))
+    if (zone_tree_init(&s->names, b->nrr + b->nzones) || zone_tree_init(&s->rewrite_names, b->nrw))
         goto fail;
 
     struct zone *zones = NULL;

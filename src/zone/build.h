@@ -47,9 +47,8 @@ int zone_builder_add_zone(struct zone_builder *b, const uint8_t *apex, uint32_t 
                           const uint8_t *soa, uint16_t soa_len, int source);
 
 /* Adds one RR (uncompressed wire RDATA, already checked). */
-int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t type,
-                        uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, unsigned flags,
-                        int source);
+int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl,
+                        const uint8_t *rdata, uint16_t rdlen, unsigned flags, int source);
 
 /* Adds a rewrite rule for `name` itself, or for every name strictly below it (`below`).
  * Rules keep the order in which they are added; the first that matches wins. */

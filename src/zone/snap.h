@@ -26,14 +26,14 @@ struct snap_opts {
 };
 
 struct snap {
-    struct arena arena;               /* owns nodes, names, RDATA, zones and rules */
-    struct zone_tree names;           /* every owner name -> struct zone_node */
-    struct zone_tree rewrite_names;   /* rewrite names -> struct zone_rewrite_entry */
+    struct arena arena;             /* owns nodes, names, RDATA, zones and rules */
+    struct zone_tree names;         /* every owner name -> struct zone_node */
+    struct zone_tree rewrite_names; /* rewrite names -> struct zone_rewrite_entry */
     const struct zone *zones;
     size_t nzones;
     const struct zone_rewrite *rewrites; /* in config order: lower index wins */
     size_t nrewrites;
-    size_t nrecords;                  /* RRs loaded, for statistics */
+    size_t nrecords; /* RRs loaded, for statistics */
     struct snap_opts opts;
 };
 

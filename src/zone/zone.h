@@ -19,8 +19,7 @@ struct zone_rrset {
 };
 
 /* Walks the RDATAs of an RRset: p = rrset->rdata; repeat count times. */
-static inline const uint8_t *zone_rdata_next(const uint8_t *p, const uint8_t **rd,
-                                             uint16_t *len)
+static inline const uint8_t *zone_rdata_next(const uint8_t *p, const uint8_t **rd, uint16_t *len)
 {
     *len = (uint16_t)(p[0] << 8 | p[1]);
     *rd = p + 2;
@@ -37,10 +36,10 @@ enum zone_node_flags {
 struct zone;
 
 struct zone_node {
-    const uint8_t *name;           /* lower-cased wire form */
-    const struct zone *zone;       /* deepest zone containing the name; NULL outside zones */
-    const struct zone_node *cut;   /* this node or the nearest ancestor that is a zone cut,
-                                      within the same zone; NULL when none */
+    const uint8_t *name;         /* lower-cased wire form */
+    const struct zone *zone;     /* deepest zone containing the name; NULL outside zones */
+    const struct zone_node *cut; /* this node or the nearest ancestor that is a zone cut,
+                                    within the same zone; NULL when none */
     const struct zone_rrset *rrsets;
     const struct zone_rrset *wild; /* the `wildcard: true` subset (ZONE_NODE_WILD1) */
     uint16_t nrrsets;              /* 0: an empty non-terminal */

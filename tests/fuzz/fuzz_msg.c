@@ -30,15 +30,20 @@ static const char fuzz_config[] =
     "  {\"name\": \"loop2.example.test\", \"type\": \"CNAME\", \"value\": \"loop1.example.test\"},"
     "  {\"name\": \"*.wild.example.test\", \"type\": \"A\", \"value\": \"192.0.2.3\"},"
     "  {\"name\": \"*.cw.example.test\", \"type\": \"CNAME\", \"value\": \"www.example.test\"},"
-    "  {\"name\": \"app.example.test\", \"type\": \"A\", \"value\": \"192.0.2.4\", \"wildcard\": true},"
+    "  {\"name\": \"app.example.test\", \"type\": \"A\", \"value\": \"192.0.2.4\", \"wildcard\": "
+    "true},"
     "  {\"name\": \"deleg.example.test\", \"type\": \"NS\", \"value\": \"ns.deleg.example.test\"},"
     "  {\"name\": \"ns.deleg.example.test\", \"type\": \"A\", \"value\": \"192.0.2.5\"},"
     "  {\"name\": \"example.test\", \"type\": \"MX\", \"value\": \"www.example.test\"},"
-    "  {\"name\": \"_sip._udp.example.test\", \"type\": \"SRV\", \"value\": \"0 5 5060 www.example.test.\"},"
-    "  {\"name\": \"big.example.test\", \"type\": \"TXT\", \"value\": \"" 
-    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
-    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
-    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+    "  {\"name\": \"_sip._udp.example.test\", \"type\": \"SRV\", \"value\": \"0 5 5060 "
+    "www.example.test.\"},"
+    "  {\"name\": \"big.example.test\", \"type\": \"TXT\", \"value\": \""
+    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+    "456789"
+    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+    "456789"
+    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+    "456789"
     "\"},"
     "  {\"name\": \"local.other\", \"type\": \"A\", \"value\": \"198.51.100.1\"},"
     "  {\"name\": \"*.wl.other\", \"type\": \"A\", \"value\": \"198.51.100.2\"}"
@@ -64,8 +69,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void fuzz_check_response(const uint8_t *req, size_t req_len, const uint8_t *resp,
-                                size_t len, size_t limit)
+static void fuzz_check_response(const uint8_t *req, size_t req_len, const uint8_t *resp, size_t len,
+                                size_t limit)
 {
     if (len > limit || len < DNS_HDR_LEN)
         abort();
@@ -110,8 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena_init_fixed(&arena, arena_mem, sizeof(arena_mem));
 
     for (int proto = 0; proto < 2; proto++) {
-        struct query_req req = {.buf = data, .len = size,
-                                .proto = proto ? QUERY_PROTO_TCP : QUERY_PROTO_UDP};
+        struct query_req req = {
+            .buf = data, .len = size, .proto = proto ? QUERY_PROTO_TCP : QUERY_PROTO_UDP};
         struct query_resp r = {.buf = resp, .cap = sizeof(resp)};
         query_process(fuzz_snap, &req, &r, &arena, &info);
         arena_reset(&arena);

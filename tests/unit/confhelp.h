@@ -53,9 +53,11 @@ static inline void ld_run_len(struct ld *l, const char *json, size_t len,
     if (l->r == 0) {
         assert_non_null(l->c);
         assert_int_equal(l->d.errors, 0);
-        if (want_snap) assert_non_null(l->s);
+        if (want_snap)
+            assert_non_null(l->s);
         assert_int_equal(l->c->raw_len, len);
-        if (len) assert_memory_equal(l->c->raw, json, len);
+        if (len)
+            assert_memory_equal(l->c->raw, json, len);
         assert_null(l->c->path);
     } else {
         assert_null(l->c);
@@ -80,7 +82,8 @@ static inline void ld_free(struct ld *l)
 static inline bool ld_has(const struct ld *l, bool error, const char *text)
 {
     for (size_t i = 0; i < l->d.n; i++)
-        if (l->d.msgs[i].error == error && strcmp(l->d.msgs[i].text, text) == 0) return true;
+        if (l->d.msgs[i].error == error && strcmp(l->d.msgs[i].text, text) == 0)
+            return true;
     return false;
 }
 

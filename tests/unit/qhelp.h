@@ -38,7 +38,7 @@ static struct snap *qh_snap_from_json(const char *json)
 
 struct qh_query {
     uint16_t id;
-    uint16_t flags;  /* default RD */
+    uint16_t flags; /* default RD */
     const char *name;
     uint16_t qtype;
     uint16_t qclass; /* default IN */
@@ -141,7 +141,7 @@ static inline void qh_parse(const uint8_t *buf, size_t len, struct qh_resp *r)
 
 /* Runs one query; returns the parsed response (len 0 when dropped). */
 static inline void qh_run_raw(const struct snap *s, const uint8_t *pkt, size_t len,
-                       enum query_proto proto, struct qh_resp *r)
+                              enum query_proto proto, struct qh_resp *r)
 {
     static uint8_t arena_mem[16384];
     struct arena a;
@@ -169,8 +169,8 @@ static inline void qh_ask(const struct snap *s, const char *name, uint16_t qtype
 }
 
 #define QH_RCODE(r) ((r)->h.flags & 0xfu)
-#define QH_AA(r) (((r)->h.flags & DNS_FLAG_AA) != 0)
-#define QH_TC(r) (((r)->h.flags & DNS_FLAG_TC) != 0)
+#define QH_AA(r)    (((r)->h.flags & DNS_FLAG_AA) != 0)
+#define QH_TC(r)    (((r)->h.flags & DNS_FLAG_TC) != 0)
 #define QH_AN(r, i) (&(r)->rr[0][i])
 #define QH_NS(r, i) (&(r)->rr[1][i])
 #define QH_AR(r, i) (&(r)->rr[2][i])

@@ -108,13 +108,10 @@ static void test_b32hex_rejects(void **state)
     uint8_t bin[16];
     static const char *const bad[] = {
         /* 1, 3 and 6 leftover characters are no whole number of bytes */
-        "C",
-        "CPN",
-        "CPNMUO",
-        "CP",       /* unused bits set ("CO" is "f") */
-        "CO======", /* padding is not used in DNS */
-        "CW",       /* W is past the base32hex alphabet */
-        "C O",      /* blank */
+        "C",        "CPN", "CPNMUO", "CP", /* unused bits set ("CO" is "f") */
+        "CO======",                        /* padding is not used in DNS */
+        "CW",                              /* W is past the base32hex alphabet */
+        "C O",                             /* blank */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(base64_b32hex_decode(bad[i], strlen(bad[i]), bin, sizeof(bin)),

@@ -18,7 +18,8 @@ static void test_example(void **state)
 
     struct ld l;
     ld_run_len(&l, (const char *)ex, len, NULL, true);
-    if (l.r || l.d.n) ld_dump(&l);
+    if (l.r || l.d.n)
+        ld_dump(&l);
     assert_int_equal(l.r, 0);
     assert_int_equal(l.d.errors, 0);
     assert_int_equal(l.d.warnings, 0);
@@ -244,7 +245,8 @@ static void test_server_errors(void **state)
         snprintf(json, sizeof(json), "{\"server\": {%s}}", cases[i].body);
         struct ld l;
         ld_run(&l, json, true);
-        if (l.r != ERR_SYNTAX || l.d.errors != 1) ld_dump(&l);
+        if (l.r != ERR_SYNTAX || l.d.errors != 1)
+            ld_dump(&l);
         assert_int_equal(l.r, ERR_SYNTAX);
         assert_int_equal(l.d.errors, 1);
         assert_diag(&l, true, cases[i].msg);

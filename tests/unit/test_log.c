@@ -138,7 +138,8 @@ static void test_json_lines(void **state)
     assert_null(strchr(out, '\n') + 1 < out + n ? strchr(strchr(out, '\n') + 1, '\n') : NULL);
     json_error_t err;
     json_t *j = json_loadb(out, n, 0, &err);
-    if (!j) fail_msg("not JSON (%s): %s", err.text, out);
+    if (!j)
+        fail_msg("not JSON (%s): %s", err.text, out);
     assert_string_equal(json_string_value(json_object_get(j, "level")), "DEBUG");
     assert_string_equal(json_string_value(json_object_get(j, "logger")), "nanodns.query");
     assert_string_equal(json_string_value(json_object_get(j, "msg")),

@@ -12,28 +12,34 @@ static const char cfg[] =
     "   \"ns\": [\"ns1.internal.lan\"]},"
     "  \"other.lan\": {}},"
     " \"records\": ["
-    "  {\"name\": \"ns1.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.10\", \"ttl\": 3600},"
+    "  {\"name\": \"ns1.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.10\", \"ttl\": "
+    "3600},"
     "  {\"name\": \"web.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.100\"},"
     "  {\"name\": \"multi.internal.lan\", \"type\": \"A\", \"value\": \"10.0.0.2\"},"
     "  {\"name\": \"multi.internal.lan\", \"type\": \"A\", \"value\": \"10.0.0.1\"},"
     "  {\"name\": \"api.internal.lan\", \"type\": \"CNAME\", \"value\": \"web.internal.lan\"},"
     "  {\"name\": \"chain.internal.lan\", \"type\": \"CNAME\", \"value\": \"api.internal.lan\"},"
-    "  {\"name\": \"dangling.internal.lan\", \"type\": \"CNAME\", \"value\": \"gone.internal.lan\"},"
+    "  {\"name\": \"dangling.internal.lan\", \"type\": \"CNAME\", \"value\": "
+    "\"gone.internal.lan\"},"
     "  {\"name\": \"out.internal.lan\", \"type\": \"CNAME\", \"value\": \"www.example.com\"},"
     "  {\"name\": \"cross.internal.lan\", \"type\": \"CNAME\", \"value\": \"host.other.lan\"},"
     "  {\"name\": \"host.other.lan\", \"type\": \"AAAA\", \"value\": \"fd00::5\"},"
     "  {\"name\": \"loop1.internal.lan\", \"type\": \"CNAME\", \"value\": \"loop2.internal.lan\"},"
     "  {\"name\": \"loop2.internal.lan\", \"type\": \"CNAME\", \"value\": \"loop1.internal.lan\"},"
-    "  {\"name\": \"internal.lan\", \"type\": \"MX\", \"value\": \"web.internal.lan\", \"priority\": 5},"
+    "  {\"name\": \"internal.lan\", \"type\": \"MX\", \"value\": \"web.internal.lan\", "
+    "\"priority\": 5},"
     "  {\"name\": \"internal.lan\", \"type\": \"TXT\", \"value\": \"v=spf1 -all\"},"
-    "  {\"name\": \"wildcard.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.200\", \"wildcard\": true},"
+    "  {\"name\": \"wildcard.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.200\", "
+    "\"wildcard\": true},"
     "  {\"name\": \"*.w.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.201\"},"
     "  {\"name\": \"real.w.internal.lan\", \"type\": \"TXT\", \"value\": \"exists\"},"
     "  {\"name\": \"a.b.c.internal.lan\", \"type\": \"A\", \"value\": \"10.1.1.1\"},"
     "  {\"name\": \"sub.internal.lan\", \"type\": \"NS\", \"value\": \"ns.sub.internal.lan\"},"
-    "  {\"name\": \"sub.internal.lan\", \"type\": \"DS\", \"value\": \"12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\"},"
+    "  {\"name\": \"sub.internal.lan\", \"type\": \"DS\", \"value\": \"12345 13 2 "
+    "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\"},"
     "  {\"name\": \"ns.sub.internal.lan\", \"type\": \"A\", \"value\": \"192.168.1.53\"},"
-    "  {\"name\": \"_sip._udp.internal.lan\", \"type\": \"SRV\", \"value\": \"10 5 5060 web.internal.lan\"},"
+    "  {\"name\": \"_sip._udp.internal.lan\", \"type\": \"SRV\", \"value\": \"10 5 5060 "
+    "web.internal.lan\"},"
     "  {\"name\": \"long.internal.lan\", \"type\": \"TXT\", \"value\": \"%s\"},"
     "  {\"name\": \"local.example.org\", \"type\": \"A\", \"value\": \"203.0.113.7\"}"
     " ],"
@@ -41,7 +47,8 @@ static const char cfg[] =
     "  {\"match\": \"blocked.example.com\", \"action\": \"nxdomain\"},"
     "  {\"match\": \"*.ads.example.com\", \"action\": \"nxdomain\"},"
     "  {\"match\": \"*.redir.test\", \"action\": \"redirect\", \"value\": \"10.9.9.9\"},"
-    "  {\"match\": \"v6.redir6.test\", \"action\": \"redirect\", \"value\": \"fd00::9\", \"ttl\": 30}"
+    "  {\"match\": \"v6.redir6.test\", \"action\": \"redirect\", \"value\": \"fd00::9\", \"ttl\": "
+    "30}"
     " ]}";
 
 static struct snap *snap;
@@ -220,8 +227,8 @@ static void test_txt_split(void **state)
 {
     (void)state;
     struct qh_resp r;
-    struct qh_query q = {.id = 1, .name = "long.internal.lan", .qtype = DNS_TYPE_TXT,
-                         .edns_size = 4096};
+    struct qh_query q = {
+        .id = 1, .name = "long.internal.lan", .qtype = DNS_TYPE_TXT, .edns_size = 4096};
     qh_run(snap, &q, &r);
     assert_int_equal(r.n[1], 1);
     /* 600 bytes -> 255 + 255 + 90 */
@@ -418,8 +425,11 @@ static void test_edns(void **state)
 {
     (void)state;
     struct qh_resp r;
-    struct qh_query q = {.id = 9, .name = "web.internal.lan", .qtype = DNS_TYPE_A,
-                         .edns_size = 4096, .edns_do = true};
+    struct qh_query q = {.id = 9,
+                         .name = "web.internal.lan",
+                         .qtype = DNS_TYPE_A,
+                         .edns_size = 4096,
+                         .edns_do = true};
     qh_run(snap, &q, &r);
     assert_int_equal(QH_RCODE(&r), DNS_RCODE_NOERROR);
     assert_int_equal(r.n[3], 1);
@@ -502,16 +512,26 @@ static void test_no_snapshot(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_a_hit),         cmocka_unit_test(test_case_kept),
-        cmocka_unit_test(test_nodata),        cmocka_unit_test(test_nxdomain),
-        cmocka_unit_test(test_cname_chase),   cmocka_unit_test(test_cname_edges),
-        cmocka_unit_test(test_apex),          cmocka_unit_test(test_any),
-        cmocka_unit_test(test_rrset),         cmocka_unit_test(test_txt_split),
-        cmocka_unit_test(test_nanodns_wildcard), cmocka_unit_test(test_rfc_wildcard),
-        cmocka_unit_test(test_ent),           cmocka_unit_test(test_delegation),
-        cmocka_unit_test(test_srv_additional), cmocka_unit_test(test_rewrites),
-        cmocka_unit_test(test_outside),       cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_edns),          cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_a_hit),
+        cmocka_unit_test(test_case_kept),
+        cmocka_unit_test(test_nodata),
+        cmocka_unit_test(test_nxdomain),
+        cmocka_unit_test(test_cname_chase),
+        cmocka_unit_test(test_cname_edges),
+        cmocka_unit_test(test_apex),
+        cmocka_unit_test(test_any),
+        cmocka_unit_test(test_rrset),
+        cmocka_unit_test(test_txt_split),
+        cmocka_unit_test(test_nanodns_wildcard),
+        cmocka_unit_test(test_rfc_wildcard),
+        cmocka_unit_test(test_ent),
+        cmocka_unit_test(test_delegation),
+        cmocka_unit_test(test_srv_additional),
+        cmocka_unit_test(test_rewrites),
+        cmocka_unit_test(test_outside),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_edns),
+        cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_no_snapshot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -55,7 +55,8 @@ static size_t walk_name(const uint8_t *msg, size_t len, size_t off, struct targe
             return off + 2;
         }
         assert_int_equal(l & 0xc0, 0);
-        if (l == 0) return off + 1;
+        if (l == 0)
+            return off + 1;
         t->at[off] = true;
         off += 1u + l;
     }
@@ -145,7 +146,8 @@ static int put_name_rr(struct dns_writer *dw, enum dns_section sec, const char *
     uint8_t name[DNS_NAME_MAXLEN], rd[DNS_NAME_MAXLEN + 2];
     size_t off = type == DNS_TYPE_MX || type == DNS_TYPE_SRV ? (type == DNS_TYPE_MX ? 2 : 6) : 0;
     memset(rd, 0, off);
-    if (off) rd[1] = 10;
+    if (off)
+        rd[1] = 10;
     size_t n = wn(target, rd + off);
     wn(owner, name);
     return dns_writer_rr(dw, sec, name, type, DNS_CLASS_IN, 60, rd, (uint16_t)(off + n));
@@ -627,7 +629,8 @@ static void test_reader_errors(void **state)
         cursor_init(&c, copy, cut);
         assert_int_equal(dns_msg_header(&c, &h), 0);
         int r = dns_msg_question(&c, &q);
-        if (!r) r = dns_msg_rr(&c, &rr);
+        if (!r)
+            r = dns_msg_rr(&c, &rr);
         assert_int_not_equal(r, 0);
         free(copy);
     }

@@ -235,7 +235,8 @@ static void test_ents(void **state)
                                        "p.example.com"};
     for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
         const struct zone_node *n = node(s, ents[i]);
-        if (!n) fail_msg("no empty non-terminal %s", ents[i]);
+        if (!n)
+            fail_msg("no empty non-terminal %s", ents[i]);
         assert_int_equal(n->nrrsets, 0);
         assert_ptr_equal(n->zone, z);
     }
@@ -653,7 +654,8 @@ static void test_large(void **state)
     for (int i = 0; i < N; i++) {
         snprintf(name, sizeof(name), "H%d.G%d.Example.Com", i, i % 100);
         const struct zone_node *n = node(s, name);
-        if (!n) fail_msg("%s not found", name);
+        if (!n)
+            fail_msg("%s not found", name);
         assert_ptr_equal(n->zone, z);
         assert_int_equal(n->nrrsets, 1);
         uint16_t len;
