@@ -10,8 +10,19 @@ from conftest import base_server, running_server
 
 DIG = shutil.which("dig")
 KDIG = shutil.which("kdig")
-need_dig = pytest.mark.skipif(DIG is None, reason="dig (bind9-dnsutils) not installed")
-need_kdig = pytest.mark.skipif(KDIG is None, reason="kdig (knot-dnsutils) not installed")
+# `make test` installs both (scripts/deps.sh); a missing tool is a failure, not a skip.
+need_dig = pytest.mark.usefixtures("dig_installed")
+need_kdig = pytest.mark.usefixtures("kdig_installed")
+
+
+@pytest.fixture
+def dig_installed():
+    assert DIG, "dig not found: install bind9-dnsutils (scripts/deps.sh test)"
+
+
+@pytest.fixture
+def kdig_installed():
+    assert KDIG, "kdig not found: install knot-dnsutils (scripts/deps.sh test)"
 
 LONG_TXT = "".join("%03d|" % i for i in range(100))  # 400 characters
 
