@@ -15,6 +15,10 @@
 #include "util/err.h"
 #include "zone/build.h"
 
+#ifndef NANODNS_VERSION
+#define NANODNS_VERSION "0.0.0"
+#endif
+
 #define CONF_FILE_MAX (256u * 1024 * 1024)
 
 void conf_free(struct conf *c)
@@ -49,6 +53,24 @@ static void conf__overrides(struct conf *c, const struct conf_overrides *ov)
     }
     if (ov->no_cache)
         c->server.cache_enabled = false;
+}
+
+/* Fills the CHAOS/NSID texts: the configured ones, or the host name and our version. */
+static void conf__labels(const struct conf_server *s, struct snap_opts *o)
+{
+    char host[256] = "";
+    char version[64];
+    if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+        snprintf(host, sizeof(host), "nanodns");
+    snprintf(version, sizeof(version), "nanodns %s", NANODNS_VERSION);
+    const char *id = s->identity.text ? s->identity.text : host;
+    const char *ver = s->version.text ? s->version.text : version;
+    o->identity_hidden = s->identity.hidden;
+    o->version_hidden = s->version.hidden;
+    o->identity_len = (uint8_t)strnlen(id, sizeof(o->identity));
+    o->version_len = (uint8_t)strnlen(ver, sizeof(o->version));
+    memcpy(o->identity, id, o->identity_len);
+    memcpy(o->version, ver, o->version_len);
 }
 
 int conf_load(const char *name, const uint8_t *buf, size_t len, const struct conf_overrides *ov,
@@ -112,6 +134,7 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
         .rewrite_ttl = 60,
         .log_queries = c->server.log_queries,
     };
+    conf__labels(&c->server, &opts);
     zone_builder_set_opts(b, &opts);
     conf_data_build(root, b, d);
     if (d->errors)

@@ -22,6 +22,12 @@ struct conf_strlist {
     size_t n;
 };
 
+/* A text the server tells about itself: NULL text means the built-in default. */
+struct conf_label {
+    char *text;
+    bool hidden;
+};
+
 /* The `server` object. Every field has a row in conf/schema.c. */
 struct conf_server {
     char *host;
@@ -44,6 +50,8 @@ struct conf_server {
     int64_t udp_max_payload;
     int64_t tcp_idle_timeout;
     int64_t tcp_max_clients;
+    struct conf_label identity;
+    struct conf_label version;
 };
 
 struct conf {

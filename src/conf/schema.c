@@ -175,6 +175,10 @@ const struct conf_opt conf_server_opts[] = {
      "seconds before an idle DNS TCP connection is closed"},
     {"tcp_max_clients", CONF_T_INT, OFF(tcp_max_clients), 1, 100000, "250", false, NULL,
      "maximum open DNS TCP connections"},
+    {"identity", CONF_T_LABEL, OFF(identity), 0, 255, "true", true, NULL,
+     "hostname.bind, id.server and NSID; true: the host name, false: hidden"},
+    {"version", CONF_T_LABEL, OFF(version), 0, 255, "true", true, NULL,
+     "version.bind and version.server; true: \"nanodns <version>\", false: hidden"},
 };
 /* clang-format on */
 const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);
@@ -194,6 +198,9 @@ static const char *conf_type_word(const struct conf_opt *o, char *buf, size_t ca
         return "a string";
     case CONF_T_STRLIST:
         return "a list of strings";
+    case CONF_T_LABEL:
+        snprintf(buf, cap, "a string of at most %.0f bytes, true or false", o->max);
+        return buf;
     }
     return "?";
 }
@@ -233,6 +240,22 @@ static bool conf_schema__set(const struct conf_opt *o, const json_t *v, struct c
         free(*(char **)field);
         *(char **)field = strdup(json_string_value(v));
         return *(char **)field != NULL;
+    case CONF_T_LABEL: {
+        struct conf_label *l = field;
+        if (json_is_boolean(v)) {
+            free(l->text);
+            l->text = NULL;
+            l->hidden = json_is_false(v);
+            return true;
+        }
+        if (!json_is_string(v) || json_string_length(v) > (size_t)o->max ||
+            json_string_length(v) == 0)
+            break;
+        free(l->text);
+        l->text = strdup(json_string_value(v));
+        l->hidden = false;
+        return l->text != NULL;
+    }
     case CONF_T_STRLIST: {
         if (!json_is_array(v))
             break;
@@ -306,6 +329,10 @@ void conf_schema_free(struct conf_server *s)
         if (o->type == CONF_T_STR) {
             free(*(char **)field);
             *(char **)field = NULL;
+        } else if (o->type == CONF_T_LABEL) {
+            struct conf_label *l = field;
+            free(l->text);
+            l->text = NULL;
         } else if (o->type == CONF_T_STRLIST) {
             struct conf_strlist *l = field;
             for (size_t k = 0; k < l->n; k++)

@@ -19,6 +19,7 @@ enum conf_type {
     CONF_T_NUM,
     CONF_T_STR,
     CONF_T_STRLIST,
+    CONF_T_LABEL, /* a string, true (the built-in default) or false (hidden) */
 };
 
 /* Extra check of a string value (or of each item of a list); `path` names it in messages.

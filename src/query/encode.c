@@ -139,7 +139,9 @@ void query__put_opt(struct query *q)
     if (!q->edns)
         return;
     /* Room for the OPT was held back, so this always fits. */
-    dns_writer_set_limit(&q->dw, dns_writer_limit(&q->dw) + QUERY_OPT_LEN);
+    dns_writer_set_limit(&q->dw, dns_writer_limit(&q->dw) + q->opt_len);
+    const struct snap_opts *o = q->snap ? &q->snap->opts : NULL;
+    bool nsid = q->nsid && o && !o->identity_hidden;
     struct wbuf *w = &q->dw.w;
     size_t start = w->pos;
     wbuf_u8(w, 0); /* owner: root */
@@ -148,7 +150,14 @@ void query__put_opt(struct query *q)
     wbuf_u8(w, (uint8_t)(q->rcode >> 4)); /* extended RCODE, upper 8 bits */
     wbuf_u8(w, 0);                        /* version 0 */
     wbuf_u16(w, q->edns_do ? DNS_EDNS_FLAG_DO : 0);
-    wbuf_u16(w, 0); /* no options */
+    if (nsid) {
+        wbuf_u16(w, (uint16_t)(4u + o->identity_len));
+        wbuf_u16(w, DNS_EDNS_NSID);
+        wbuf_u16(w, o->identity_len);
+        wbuf_bytes(w, o->identity, o->identity_len);
+    } else {
+        wbuf_u16(w, 0); /* no options */
+    }
     if (w->err)
         wbuf_reset_to(w, start);
     else

@@ -32,6 +32,8 @@ struct query {
     bool edns_do;
     uint16_t edns_udp;
     uint8_t edns_version;
+    bool nsid;        /* the client asked for NSID (RFC 5001) */
+    size_t opt_len;   /* room held back for our OPT record */
 
     /* answer */
     uint16_t rcode;
@@ -51,6 +53,8 @@ bool query__parse(struct query *q, const uint8_t *buf, size_t len);
 
 /* lookup.c: answers q->q from the snapshot, writing the answer section. */
 void query__lookup(struct query *q);
+/* chaos.c: answers class CH: version.bind, version.server, hostname.bind, id.server. */
+void query__chaos(struct query *q);
 
 /* encode.c */
 bool query__put_rrset(struct query *q, enum dns_section sec, const uint8_t *owner,

@@ -8,7 +8,8 @@
  *  - EDNS version above 0: BADVERS with our OPT (version 0);
  *  - opcode other than QUERY: NOTIMP, question echoed when it parses;
  *  - QDCOUNT 0: FORMERR (with our OPT when the query had one);
- *  - class other than IN, and zone transfers (not offered yet): REFUSED;
+ *  - class other than IN and CH (query__chaos), and zone transfers (not offered yet):
+ *    REFUSED;
  *  - meta types that cannot be queried (OPT, TSIG, TKEY): FORMERR; MAILA/MAILB: NOTIMP.
  */
 #include "dns/dns.h"
@@ -22,13 +23,16 @@ static bool query__parse_opt(struct query *q, struct cursor *c, const struct dns
         q->rcode = DNS_RCODE_FORMERR;
         return false;
     }
-    /* Options must tile the RDATA exactly; their contents are ignored for now. */
+    /* Options must tile the RDATA exactly. NSID is the only one acted on; unknown options
+     * are ignored and never echoed (RFC 6891 6.1.2). */
     struct cursor oc;
     cursor_init(&oc, c->base + rr->rdata_off, rr->rdlen);
     while (cursor_left(&oc) > 0) {
-        (void)cursor_u16(&oc);
+        uint16_t code = cursor_u16(&oc);
         uint16_t olen = cursor_u16(&oc);
         cursor_skip(&oc, olen);
+        if (code == DNS_EDNS_NSID && !oc.err)
+            q->nsid = true;
     }
     if (oc.err) {
         q->rcode = DNS_RCODE_FORMERR;
@@ -102,7 +106,7 @@ bool query__parse(struct query *q, const uint8_t *buf, size_t len)
         q->rcode = DNS_RCODE_FORMERR;
         return false;
     }
-    if (q->q.qclass != DNS_CLASS_IN) {
+    if (q->q.qclass != DNS_CLASS_IN && q->q.qclass != DNS_CLASS_CH) {
         q->rcode = DNS_RCODE_REFUSED;
         return false;
     }

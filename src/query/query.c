@@ -59,13 +59,19 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     if (q.has_q && dns_writer_question(&q.dw, q.q.name, q.q.qtype, q.q.qclass)) {
         q.has_q = false; /* cannot happen within 512 bytes, but never send half a question */
     }
-    if (q.edns)
-        dns_writer_set_limit(&q.dw, dns_writer_limit(&q.dw) - QUERY_OPT_LEN);
+    if (q.edns) {
+        q.opt_len = QUERY_OPT_LEN;
+        if (q.nsid && snap && !snap->opts.identity_hidden)
+            q.opt_len += 4u + snap->opts.identity_len;
+        dns_writer_set_limit(&q.dw, dns_writer_limit(&q.dw) - q.opt_len);
+    }
 
     if (go) {
         if (!snap) {
             q.rcode = DNS_RCODE_SERVFAIL;
             q.outcome = QUERY_OUTCOME_ERROR;
+        } else if (q.q.qclass == DNS_CLASS_CH) {
+            query__chaos(&q);
         } else {
             query__lookup(&q);
             query__put_authority(&q);

@@ -23,6 +23,14 @@ struct snap_opts {
     uint16_t udp_max_payload; /* largest UDP response we send to an EDNS client */
     uint32_t rewrite_ttl;     /* TTL of redirect answers without their own */
     bool log_queries;         /* the transports log one line per query */
+    /* CHAOS TXT and NSID (RFC 5001): hostname.bind, id.server and NSID answer `identity`,
+     * version.bind and version.server answer `version`; hidden ones are REFUSED. */
+    bool identity_hidden;
+    bool version_hidden;
+    uint8_t identity_len;
+    uint8_t version_len;
+    char identity[255];
+    char version[255];
 };
 
 struct snap {

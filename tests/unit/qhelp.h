@@ -45,6 +45,7 @@ struct qh_query {
     int edns_size;   /* 0: no OPT */
     uint8_t edns_version;
     bool edns_do;
+    bool nsid; /* ask for NSID (an empty option 3) */
 };
 
 /* Writes a query packet; returns its length. */
@@ -71,7 +72,11 @@ static size_t qh_build(const struct qh_query *q, uint8_t *buf, size_t cap)
         wbuf_u8(&w, 0);
         wbuf_u8(&w, q->edns_version);
         wbuf_u16(&w, q->edns_do ? DNS_EDNS_FLAG_DO : 0);
-        wbuf_u16(&w, 0);
+        wbuf_u16(&w, q->nsid ? 4 : 0);
+        if (q->nsid) {
+            wbuf_u16(&w, DNS_EDNS_NSID);
+            wbuf_u16(&w, 0);
+        }
     }
     assert_int_equal(w.err, 0);
     return w.pos;
@@ -92,6 +97,8 @@ struct qh_resp {
     char qname[300];
     uint16_t qtype;
     unsigned n[4]; /* QD AN NS AR */
+    uint8_t opt[512]; /* RDATA of the OPT record, if any */
+    size_t opt_len;
     struct qh_rr rr[3][48];
     struct query_info info;
 };
@@ -125,8 +132,12 @@ static inline void qh_parse(const uint8_t *buf, size_t len, struct qh_resp *r)
             o->rclass = rr.rclass;
             o->ttl = rr.ttl;
             o->rdata[0] = 0;
-            if (rr.type == DNS_TYPE_OPT)
+            if (rr.type == DNS_TYPE_OPT) {
+                assert_true(rr.rdlen <= sizeof(r->opt));
+                memcpy(r->opt, buf + rr.rdata_off, rr.rdlen);
+                r->opt_len = rr.rdlen;
                 continue;
+            }
             uint8_t rd[65535];
             struct wbuf w;
             struct cursor rc = c;

@@ -399,6 +399,9 @@ static void test_errors(void **state)
     q.qclass = DNS_CLASS_CH;
     qh_run(snap, &q, &r);
     assert_int_equal(QH_RCODE(&r), DNS_RCODE_REFUSED);
+    q.qclass = DNS_CLASS_HS;
+    qh_run(snap, &q, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_REFUSED);
     q.qclass = 0;
 
     size_t len = qh_build(&q, pkt, sizeof(pkt));
@@ -501,6 +504,58 @@ static void test_truncation(void **state)
     assert_int_equal(r.n[1], 1);
 }
 
+static void test_chaos_nsid(void **state)
+{
+    (void)state;
+    struct qh_resp r;
+    struct snap *s = qh_snap_from_json("{\"server\": {\"identity\": \"ns7.example\"}}");
+    struct qh_query q = {.id = 5, .name = "id.server", .qtype = DNS_TYPE_TXT,
+                         .qclass = DNS_CLASS_CH};
+    qh_run(s, &q, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_NOERROR);
+    assert_true(QH_AA(&r));
+    assert_int_equal(r.n[1], 1);
+    assert_int_equal(QH_AN(&r, 0)->rclass, DNS_CLASS_CH);
+    assert_int_equal(QH_AN(&r, 0)->ttl, 0);
+    assert_string_equal(QH_AN(&r, 0)->rdata, "\"ns7.example\"");
+    q.name = "VERSION.BIND";
+    qh_run(s, &q, &r);
+    assert_int_equal(r.n[1], 1);
+    assert_string_equal(QH_AN(&r, 0)->rdata, "\"nanodns " NANODNS_VERSION "\"");
+    q.qtype = DNS_TYPE_A; /* another type: NODATA */
+    qh_run(s, &q, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_NOERROR);
+    assert_int_equal(r.n[1], 0);
+    q.name = "authors.bind";
+    q.qtype = DNS_TYPE_TXT;
+    qh_run(s, &q, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_REFUSED);
+
+    /* NSID only when asked for, with the identity */
+    struct qh_query n = {.id = 6, .name = "x.test", .qtype = DNS_TYPE_A, .edns_size = 1232,
+                         .nsid = true};
+    qh_run(s, &n, &r);
+    assert_int_equal(r.opt_len, 4 + 11);
+    assert_memory_equal(r.opt, "\x00\x03\x00\x0bns7.example", 15);
+    n.nsid = false;
+    qh_run(s, &n, &r);
+    assert_int_equal(r.opt_len, 0);
+    snap_free(s);
+
+    /* hidden: REFUSED, and no NSID */
+    s = qh_snap_from_json("{\"server\": {\"identity\": false, \"version\": false}}");
+    q.name = "hostname.bind";
+    qh_run(s, &q, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_REFUSED);
+    q.name = "version.server";
+    qh_run(s, &q, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_REFUSED);
+    n.nsid = true;
+    qh_run(s, &n, &r);
+    assert_int_equal(r.opt_len, 0);
+    snap_free(s);
+}
+
 static void test_no_snapshot(void **state)
 {
     (void)state;
@@ -532,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_edns),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_chaos_nsid),
         cmocka_unit_test(test_no_snapshot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
