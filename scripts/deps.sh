@@ -11,7 +11,10 @@ set -eu
 
 BUILD_PKGS="make gcc libc6-dev pkg-config libjansson-dev liburcu-dev libuv1-dev"
 TEST_PKGS="clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython
-bind9-dnsutils knot-dnsutils"
+bind9-dnsutils knot-dnsutils knot"
+# Servers the tests start themselves as reference implementations (on 127.0.0.1, high
+# ports). Installing them must not start or enable their system services.
+DAEMONS="knot"
 
 case "${1:-build}" in
 build) want="$BUILD_PKGS" ;;
@@ -49,11 +52,33 @@ fi
 
 echo "deps: installing missing Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
+
+# A policy-rc.d that says "no" keeps the daemons' postinst scripts from starting them.
+daemons=""
+for d in $DAEMONS; do
+    case " $missing " in *" $d "*) daemons="$daemons $d" ;; esac
+done
+policy=""
+if [ -n "$daemons" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    echo "deps: $daemons are only used by the tests; their services will not be started"
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy=yes
+fi
+cleanup() { [ -z "$policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d; }
+trap cleanup EXIT
+
 # shellcheck disable=SC2086
 if ! $SUDO apt-get install -y -q --no-install-recommends $missing; then
     echo "deps: install failed; refreshing the package lists (apt-get update) and retrying"
     $SUDO apt-get update -q
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+# Nor should they start at the next boot.
+if [ -n "$daemons" ] && [ -d /run/systemd/system ]; then
+    for d in $daemons; do
+        $SUDO systemctl disable --now "$d.service" >/dev/null 2>&1 || true
+    done
 fi
 echo "deps: done"
