@@ -507,6 +507,10 @@ void conf_data_issues(const json_t *root, const struct zone_builder *b, struct c
         case ZONE_ISSUE_DUPLICATE:
             conf_diag_warn(d, "%s: duplicate of %s (ignored)", src, other);
             break;
+        case ZONE_ISSUE_RRSET_TOO_BIG:
+            conf_diag_error(d, "%s: more than 65535 records of one name and type (first: %s)",
+                            src, other);
+            break;
         case ZONE_ISSUE_TTL_MISMATCH:
             conf_diag_warn(d,
                            "%s: TTL differs from %s (same name and type); the lowest TTL "

@@ -9,8 +9,9 @@
  *     to the apex gets one too (empty non-terminals, RFC 4592 2.2.2), so that the closest
  *     encloser of any name is found by probing parents and an ENT answers NODATA; outside
  *     zones only the parent of a wildcard is added, as the wildcard's closest encloser;
- *  2. RRs are sorted by node, then grouped into RRsets in order of first appearance, with
- *     duplicates dropped and CNAME conflicts reported;
+ *  2. RRs are sorted by node and type, then grouped into RRsets (kept in the order their
+ *     types first appeared), with duplicates dropped and CNAME conflicts reported, all in
+ *     O(n log n);
  *  3. zone cuts are found top-down (nodes sorted by label count), so every node knows the
  *     delegation it lies under without a walk at query time.
  */
@@ -50,13 +51,14 @@ struct zb_rewrite {
     struct zone_rewrite rule;
 };
 
-/* One RRset being assembled for a node. */
+/* One RRset being assembled for a node: rrs[first, end) in the sorted order. */
 struct zb_set {
     uint16_t type;
     uint16_t count;
     uint32_t ttl;
+    uint32_t first_seq; /* when its type first appeared: the order of RRsets at a node */
     size_t bytes;
-    size_t first; /* index (in the sorted order) of its first RR */
+    size_t first, end;
 };
 
 struct zone_builder {
@@ -78,6 +80,8 @@ struct zone_builder {
     size_t nnodes, capnodes;
     struct zb_set *sets;
     size_t capsets;
+    size_t *scratch;
+    size_t capscratch;
 };
 
 static int zb_grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -126,6 +130,7 @@ void zone_builder_free(struct zone_builder *b)
     free(b->issues);
     free(b->nodes);
     free(b->sets);
+    free(b->scratch);
     free(b);
 }
 
@@ -309,6 +314,14 @@ static int zb_cmp_rr(const void *a, const void *b)
     const struct zb_rr *x = a, *y = b;
     if (x->node != y->node)
         return (uintptr_t)x->node < (uintptr_t)y->node ? -1 : 1;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
+}
+
+static int zb_cmp_seq(const void *a, const void *b)
+{
+    const struct zb_rr *x = a, *y = b;
     return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
 
@@ -317,57 +330,162 @@ static bool zb_is_dnssec_meta(uint16_t type)
     return type == DNS_TYPE_RRSIG || type == DNS_TYPE_NSEC;
 }
 
-/* Groups rrs[lo, hi) (one node, in seq order) into RRsets; with `wild_only` only the RRs
- * flagged ZONE_RR_WILD1. Returns the number of sets in b->sets. */
-static long zb_group(struct zone_builder *b, size_t lo, size_t hi, bool wild_only)
+/* Orders indexes into b->rrs by RDATA, then by seq: identical RDATA become neighbours with
+ * the first-added one first. */
+static int zb_cmp_rdata(const void *a, const void *b, void *arg)
 {
-    size_t nsets = 0;
-    for (size_t i = lo; i < hi; i++) {
-        struct zb_rr *rr = &b->rrs[i];
-        if (rr->dup || (wild_only && !(rr->flags & ZONE_RR_WILD1)))
-            continue;
-        size_t k = 0;
-        while (k < nsets && b->sets[k].type != rr->type)
-            k++;
-        if (k == nsets) {
-            if (zb_grow((void **)&b->sets, &b->capsets, nsets + 1, sizeof(*b->sets)))
-                return -ENOMEM;
-            b->sets[nsets++] = (struct zb_set){.type = rr->type, .ttl = rr->ttl, .first = i};
-        }
-        struct zb_set *set = &b->sets[k];
-        if (set->count == UINT16_MAX)
-            return ERR_LIMIT;
-        set->count++;
-        set->bytes += 2u + rr->rdlen;
-        if (rr->ttl < set->ttl)
-            set->ttl = rr->ttl;
-    }
-    return (long)nsets;
+    const struct zone_builder *zb = arg;
+    const struct zb_rr *x = &zb->rrs[*(const size_t *)a], *y = &zb->rrs[*(const size_t *)b];
+    if (x->rdlen != y->rdlen)
+        return x->rdlen < y->rdlen ? -1 : 1;
+    int c = memcmp(zb->rd + x->rd_off, zb->rd + y->rd_off, x->rdlen);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
 
+/* Marks duplicates within rrs[g0, g1) (one name and type). O(k log k), so that even a
+ * hostile file with a huge RRset loads in reasonable time. */
+static int zb_mark_dups(struct zone_builder *b, size_t g0, size_t g1)
+{
+    size_t k = g1 - g0;
+    if (k < 2)
+        return 0;
+    int r = zb_grow((void **)&b->scratch, &b->capscratch, k, sizeof(*b->scratch));
+    if (r)
+        return r;
+    for (size_t i = 0; i < k; i++)
+        b->scratch[i] = g0 + i;
+    qsort_r(b->scratch, k, sizeof(*b->scratch), zb_cmp_rdata, b);
+    for (size_t i = 1, keep = 0; i < k; i++) {
+        struct zb_rr *rr = &b->rrs[b->scratch[i]];
+        const struct zb_rr *kept = &b->rrs[b->scratch[keep]];
+        if (rr->rdlen == kept->rdlen &&
+            memcmp(b->rd + rr->rd_off, b->rd + kept->rd_off, rr->rdlen) == 0) {
+            rr->dup = true;
+            r = zb_issue(b, ZONE_ISSUE_DUPLICATE, false, rr->source, kept->source);
+            if (r)
+                return r;
+        } else {
+            keep = i;
+        }
+    }
+    return 0;
+}
+
+/* Finds duplicates, conflicts and TTL differences among rrs[lo, hi): one node, sorted by
+ * type then by the order they were added. */
+static int zb_check_node(struct zone_builder *b, size_t lo, size_t hi)
+{
+    const struct zb_rr *cname = NULL, *other = NULL;
+    int r;
+    for (size_t g0 = lo, g1; g0 < hi; g0 = g1) {
+        uint16_t type = b->rrs[g0].type;
+        for (g1 = g0 + 1; g1 < hi && b->rrs[g1].type == type; g1++)
+            ;
+        r = zb_mark_dups(b, g0, g1);
+        if (r)
+            return r;
+        /* The first RR of a group is never a duplicate: duplicates come later. */
+        const struct zb_rr *head = &b->rrs[g0];
+        const struct zb_rr *second = NULL;
+        size_t count = 1;
+        for (size_t i = g0 + 1; i < g1; i++) {
+            const struct zb_rr *rr = &b->rrs[i];
+            if (rr->dup)
+                continue;
+            if (!second)
+                second = rr;
+            if (++count == (size_t)UINT16_MAX + 1) {
+                r = zb_issue(b, ZONE_ISSUE_RRSET_TOO_BIG, true, rr->source, head->source);
+                if (r)
+                    return r;
+            }
+            if (rr->ttl != head->ttl) {
+                r = zb_issue(b, ZONE_ISSUE_TTL_MISMATCH, false, rr->source, head->source);
+                if (r)
+                    return r;
+            }
+        }
+        if (second && (type == DNS_TYPE_CNAME || type == DNS_TYPE_SOA)) {
+            r = zb_issue(b, type == DNS_TYPE_CNAME ? ZONE_ISSUE_MULTI_CNAME : ZONE_ISSUE_MULTI_SOA,
+                         true, second->source, head->source);
+            if (r)
+                return r;
+        }
+        if (type == DNS_TYPE_CNAME)
+            cname = head;
+        else if (!zb_is_dnssec_meta(type) && (!other || head->seq < other->seq))
+            other = head;
+    }
+    if (cname && other) {
+        const struct zb_rr *later = cname->seq > other->seq ? cname : other;
+        const struct zb_rr *earlier = later == cname ? other : cname;
+        r = zb_issue(b, ZONE_ISSUE_CNAME_AND_OTHER, true, later->source, earlier->source);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static bool zb_take(const struct zb_rr *rr, bool wild_only)
+{
+    return !rr->dup && (!wild_only || (rr->flags & ZONE_RR_WILD1));
+}
+
+static int zb_cmp_set(const void *a, const void *b)
+{
+    const struct zb_set *x = a, *y = b;
+    return x->first_seq < y->first_seq ? -1 : (x->first_seq > y->first_seq ? 1 : 0);
+}
+
+/* Lays out rrs[lo, hi) (one node, grouped by type) as RRsets in the snapshot, types in the
+ * order they first appeared; with `wild_only` only the RRs flagged ZONE_RR_WILD1. */
 static int zb_layout(struct zone_builder *b, struct snap *s, size_t lo, size_t hi, bool wild_only,
                      const struct zone_rrset **out, uint16_t *nout)
 {
-    long nsets = zb_group(b, lo, hi, wild_only);
-    if (nsets < 0)
-        return (int)nsets;
+    size_t nsets = 0;
+    for (size_t g0 = lo, g1; g0 < hi; g0 = g1) {
+        struct zb_set set = {.type = b->rrs[g0].type, .first = g0, .ttl = UINT32_MAX};
+        for (g1 = g0; g1 < hi && b->rrs[g1].type == set.type; g1++) {
+            const struct zb_rr *rr = &b->rrs[g1];
+            if (!zb_take(rr, wild_only))
+                continue;
+            if (!set.count)
+                set.first_seq = rr->seq;
+            if (set.count == UINT16_MAX)
+                return ERR_LIMIT;
+            set.count++;
+            set.bytes += 2u + rr->rdlen;
+            if (rr->ttl < set.ttl)
+                set.ttl = rr->ttl;
+        }
+        set.end = g1;
+        if (!set.count)
+            continue;
+        int r = zb_grow((void **)&b->sets, &b->capsets, nsets + 1, sizeof(*b->sets));
+        if (r)
+            return r;
+        b->sets[nsets++] = set;
+    }
     if (nsets > UINT16_MAX)
         return ERR_LIMIT;
+    qsort(b->sets, nsets, sizeof(*b->sets), zb_cmp_set);
     struct zone_rrset *sets = NULL;
     if (nsets) {
-        sets = arena_alloc_array(&s->arena, (size_t)nsets, sizeof(*sets));
+        sets = arena_alloc_array(&s->arena, nsets, sizeof(*sets));
         if (!sets)
             return -ENOMEM;
     }
-    for (long k = 0; k < nsets; k++) {
+    for (size_t k = 0; k < nsets; k++) {
         const struct zb_set *zs = &b->sets[k];
-        uint8_t *blob = arena_alloc(&s->arena, zs->bytes ? zs->bytes : 1);
+        uint8_t *blob = arena_alloc(&s->arena, zs->bytes);
         if (!blob)
             return -ENOMEM;
         size_t pos = 0;
-        for (size_t i = zs->first; i < hi; i++) {
+        for (size_t i = zs->first; i < zs->end; i++) {
             const struct zb_rr *rr = &b->rrs[i];
-            if (rr->type != zs->type || rr->dup || (wild_only && !(rr->flags & ZONE_RR_WILD1)))
+            if (!zb_take(rr, wild_only))
                 continue;
             blob[pos] = (uint8_t)(rr->rdlen >> 8);
             blob[pos + 1] = (uint8_t)rr->rdlen;
@@ -379,70 +497,6 @@ static int zb_layout(struct zone_builder *b, struct snap *s, size_t lo, size_t h
     }
     *out = sets;
     *nout = (uint16_t)nsets;
-    return 0;
-}
-
-/* Finds duplicates, conflicts and TTL differences among rrs[lo, hi) (one node). */
-static int zb_check_node(struct zone_builder *b, size_t lo, size_t hi)
-{
-    const struct zb_rr *cname = NULL, *soa = NULL, *other = NULL;
-    int r;
-    for (size_t i = lo; i < hi; i++) {
-        struct zb_rr *rr = &b->rrs[i];
-        const struct zb_rr *first_same = NULL;
-        for (size_t j = lo; j < i; j++) {
-            const struct zb_rr *q = &b->rrs[j];
-            if (q->type != rr->type || q->dup)
-                continue;
-            if (!first_same)
-                first_same = q;
-            if (q->rdlen == rr->rdlen &&
-                memcmp(b->rd + q->rd_off, b->rd + rr->rd_off, rr->rdlen) == 0) {
-                rr->dup = true;
-                r = zb_issue(b, ZONE_ISSUE_DUPLICATE, false, rr->source, q->source);
-                if (r)
-                    return r;
-                break;
-            }
-        }
-        if (rr->dup)
-            continue;
-        if (first_same && first_same->ttl != rr->ttl) {
-            r = zb_issue(b, ZONE_ISSUE_TTL_MISMATCH, false, rr->source, first_same->source);
-            if (r)
-                return r;
-        }
-        if (rr->type == DNS_TYPE_CNAME) {
-            if (cname) {
-                r = zb_issue(b, ZONE_ISSUE_MULTI_CNAME, true, rr->source, cname->source);
-                if (r)
-                    return r;
-                continue;
-            }
-            cname = rr;
-            if (other) {
-                r = zb_issue(b, ZONE_ISSUE_CNAME_AND_OTHER, true, rr->source, other->source);
-                if (r)
-                    return r;
-            }
-        } else if (!zb_is_dnssec_meta(rr->type)) {
-            if (rr->type == DNS_TYPE_SOA) {
-                if (soa) {
-                    r = zb_issue(b, ZONE_ISSUE_MULTI_SOA, true, rr->source, soa->source);
-                    if (r)
-                        return r;
-                }
-                soa = rr;
-            }
-            if (cname && !other) {
-                r = zb_issue(b, ZONE_ISSUE_CNAME_AND_OTHER, true, rr->source, cname->source);
-                if (r)
-                    return r;
-            }
-            if (!other)
-                other = rr;
-        }
-    }
     return 0;
 }
 
@@ -595,9 +649,6 @@ int zone_builder_finish(struct zone_builder *b, struct snap **out)
         }
         lo = hi;
     }
-    /* Put the RRs back in the order they were added (restartable, and issues sorted). */
-    for (size_t i = 0; i < b->nrr; i++)
-        b->rrs[i].node = NULL;
     if (failed) {
         r = ERR_CONFLICT;
         goto fail_sorted;
@@ -631,17 +682,14 @@ fail_sorted:
     if (b->nissues)
         qsort(b->issues, b->nissues, sizeof(*b->issues), zb_cmp_issue);
     if (b->nrr) {
-        /* zb_cmp_rr with all nodes NULL orders by seq: the original order. */
-        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_rr);
+        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_seq);
     }
     if (r)
         snap_free(s);
     return r;
 fail:
-    for (size_t i = 0; i < b->nrr; i++)
-        b->rrs[i].node = NULL;
     if (b->nrr)
-        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_rr);
+        qsort(b->rrs, b->nrr, sizeof(*b->rrs), zb_cmp_seq);
     snap_free(s);
     return r ? r : -ENOMEM;
 }

@@ -28,6 +28,7 @@ enum zone_issue_kind {
     ZONE_ISSUE_MULTI_SOA,       /* error: more than one SOA at a name */
     ZONE_ISSUE_DUPLICATE,       /* warning: identical RR given twice; kept once */
     ZONE_ISSUE_TTL_MISMATCH,    /* warning: TTLs differ within an RRset; the lowest is used */
+    ZONE_ISSUE_RRSET_TOO_BIG,   /* error: more than 65535 RRs in one RRset */
 };
 
 struct zone_issue {

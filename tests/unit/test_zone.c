@@ -540,6 +540,15 @@ static void test_conflicts(void **state)
     expect_conflict(b, ZONE_ISSUE_MULTI_SOA, 1, 0);
     zone_builder_free(b);
 
+    /* an RRset cannot hold more than 65535 records: the 65536th is the error */
+    b = zone_builder_new();
+    for (int i = 0; i < 65536 + 2; i++) {
+        uint8_t rd[4] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        add_rr(b, "big.test", DNS_TYPE_A, 300, rd, 4, 0, i);
+    }
+    expect_conflict(b, ZONE_ISSUE_RRSET_TOO_BIG, 65535, 0);
+    zone_builder_free(b);
+
     /* DNSSEC records may sit beside a CNAME (RFC 4035 2.5); an identical CNAME is a dup */
     b = zone_builder_new();
     add_name_rr(b, "x.test", DNS_TYPE_CNAME, "y.test", 0);
