@@ -79,6 +79,8 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     json_error_t jerr;
     struct zone_builder *b = NULL;
     struct conf *c = NULL;
+    struct conf_data cd;
+    bool have_cd = false;
     int r = ERR_SYNTAX;
 
     *out = NULL;
@@ -136,17 +138,33 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     };
     conf__labels(&c->server, &opts);
     zone_builder_set_opts(b, &opts);
-    conf_data_build(root, b, d);
+    /* Zone files named with a relative path are found beside the config file. */
+    char base[4096];
+    const char *slash = strrchr(name, '/');
+    if (slash && slash != name)
+        snprintf(base, sizeof(base), "%.*s", (int)(slash - name), name);
+    else
+        snprintf(base, sizeof(base), "%s", slash ? "/" : ".");
+    conf_data_init(&cd, root, base, !(ov && ov->no_zone_files));
+    have_cd = true;
+    conf_data_build(&cd, b, d);
+    c->nzonefiles = cd.zone_files;
+    c->nfilerecords = cd.file_records;
     if (d->errors)
         goto fail;
 
     if (snap_out) {
         r = zone_builder_finish(b, snap_out);
-        conf_data_issues(root, b, d);
+        conf_data_issues(&cd, b, d);
         if (r) {
             if (r != ERR_CONFLICT)
                 conf_diag_error(d, "%s: %s", name, err_str(r));
             r = r == ERR_CONFLICT ? ERR_SYNTAX : r;
+            goto fail;
+        }
+        conf_data_check(&cd, *snap_out, d);
+        if (d->errors) {
+            r = ERR_SYNTAX;
             goto fail;
         }
     }
@@ -157,12 +175,15 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     }
     memcpy(c->raw, buf, len);
     c->raw_len = len;
+    conf_data_deinit(&cd);
     zone_builder_free(b);
     json_decref(root);
     *out = c;
     return 0;
 
 fail:
+    if (have_cd)
+        conf_data_deinit(&cd);
     if (snap_out && *snap_out) {
         snap_free(*snap_out);
         *snap_out = NULL;

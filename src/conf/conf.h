@@ -62,8 +62,10 @@ struct conf {
     size_t nrecords;
     size_t nzones;
     size_t nrewrites;
-    char *path;   /* NULL for the embedded example */
-    uint8_t *raw; /* the exact bytes loaded */
+    size_t nzonefiles;   /* zones read from zone files */
+    size_t nfilerecords; /* records read from them */
+    char *path;          /* NULL for the embedded example */
+    uint8_t *raw;        /* the exact bytes loaded */
     size_t raw_len;
 };
 
@@ -75,6 +77,7 @@ struct conf_overrides {
     int mgmt_port; /* -1: not set */
     const char *log_level;
     bool no_cache;
+    bool no_zone_files; /* refuse zones.<name>.file (for untrusted input: the fuzzer) */
 };
 
 #define CONF_OVERRIDES_NONE                                                                        \
@@ -83,10 +86,11 @@ struct conf_overrides {
     }
 
 /*
- * Loads a config from `buf` (`name` is the file name used in messages). With `snap_out`
- * NULL only validation runs (as `nanodns check` does, which also builds the snapshot to
- * catch conflicts: pass a pointer and free it). Returns 0 or ERR_SYNTAX when diag has
- * errors, -ENOMEM on allocation failure.
+ * Loads a config from `buf` (`name` is the file name used in messages; zone files named
+ * with a relative path are looked for in its folder). With `snap_out` NULL only the JSON is
+ * validated and zone files are read, but the snapshot checks (CNAME conflicts, name server
+ * addresses) need it: `nanodns check` passes a pointer and frees the result. Returns 0 or
+ * ERR_SYNTAX when diag has errors, -ENOMEM on allocation failure.
  */
 int conf_load(const char *name, const uint8_t *buf, size_t len, const struct conf_overrides *ov,
               struct conf **out, struct snap **snap_out, struct conf_diag *diag);

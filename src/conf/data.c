@@ -21,6 +21,7 @@
 
 #include "conf/field.h"
 #include "conf/schema.h"
+#include "conf/zonefile.h"
 #include "dns/dns.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
@@ -38,7 +39,9 @@ struct conf_zone {
     int source;  /* what the SOA comes from */
     int zsource; /* what the zone entry is, for its NS records */
     bool has_soa_key;
+    bool has_ttl_key;
     const json_t *ns;
+    const char *file; /* zones.<name>.file as written */
 };
 
 static int conf_zone_source(size_t zi)
@@ -92,7 +95,7 @@ static void conf_data__put_u32(uint8_t *p, uint32_t v)
 static bool conf_data__zone(const char *key, const json_t *zv, struct conf_zone *z,
                             struct conf_diag *d)
 {
-    static const char *const known[] = {"soa", "ns", "ttl", "comment", NULL};
+    static const char *const known[] = {"soa", "ns", "ttl", "file", "comment", NULL};
     static const char *const soa_known[] = {"mname", "rname",  "serial",  "refresh",
                                             "retry", "expire", "minimum", NULL};
     char path[300], spath[320], fpath[340];
@@ -150,6 +153,12 @@ static bool conf_data__zone(const char *key, const json_t *zv, struct conf_zone 
     int64_t ttl = t[4];
     ok &= conf_field_int(zv, "ttl", path, 0, CONF_TTL_MAX, &ttl, d);
     z->ttl = (uint32_t)ttl;
+    z->has_ttl_key = json_object_get(zv, "ttl") != NULL;
+    ok &= conf_field_str(zv, "file", path, false, &z->file, d);
+    if (z->file && !z->file[0]) {
+        conf_diag_error(d, "%s.file: empty file name", path);
+        ok = false;
+    }
 
     const json_t *ns = json_object_get(zv, "ns");
     if (ns) {
@@ -341,28 +350,53 @@ static const json_t *conf_data__array(const json_t *root, const char *key, struc
     return a;
 }
 
-/* "records[3]" or "zones[\"x\"]" for a builder source. */
-static void conf_data__source_path(const json_t *root, int source, char *out, size_t cap)
+void conf_data_init(struct conf_data *cd, const json_t *root, const char *base_dir,
+                    bool allow_files)
 {
-    if (source >= 0) {
-        snprintf(out, cap, "records[%d]", source);
-        return;
-    }
-    size_t want = (size_t)(-1 - source), i = 0;
-    const char *key;
-    const json_t *zv;
-    json_object_foreach(json_object_get(root, "zones"), key, zv)
-    {
-        if (i++ == want) {
-            snprintf(out, cap, "zones[\"%s\"]", key);
-            return;
-        }
-    }
-    snprintf(out, cap, "zones[%zu]", want);
+    memset(cd, 0, sizeof(*cd));
+    cd->root = root;
+    cd->base_dir = base_dir;
+    cd->allow_files = allow_files;
+    conf_sources_init(&cd->src, root);
 }
 
-void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_diag *d)
+void conf_data_deinit(struct conf_data *cd)
 {
+    conf_sources_deinit(&cd->src);
+}
+
+/* Reads a zone's file; on success the zone's SOA is the file's. */
+static bool conf_data__zonefile(struct conf_data *cd, struct conf_zone *z, struct zone_builder *b,
+                                struct conf_diag *d)
+{
+    char path[4096];
+    if (!cd->allow_files) {
+        conf_diag_error(d, "zones[\"%s\"].file: zone files are not allowed here", z->key);
+        return false;
+    }
+    if (z->file[0] == '/')
+        snprintf(path, sizeof(path), "%s", z->file);
+    else
+        snprintf(path, sizeof(path), "%s/%s", cd->base_dir, z->file);
+    struct conf_zonefile zf;
+    bool ok = conf_zonefile_load(path, z->apex, b, &cd->src, d, &zf);
+    cd->zone_files++;
+    cd->file_records += zf.records;
+    if (!zf.have_soa)
+        return false;
+    if (z->has_soa_key)
+        conf_diag_warn(d, "zones[\"%s\"].soa: ignored, the zone file has the SOA", z->key);
+    memcpy(z->soa, zf.soa, zf.soa_len);
+    z->soa_len = zf.soa_len;
+    z->source = zf.soa_source;
+    if (!z->has_ttl_key)
+        z->ttl = zf.soa_ttl;
+    return ok;
+}
+
+void conf_data_build(struct conf_data *cd, struct zone_builder *b, struct conf_diag *d)
+{
+    const json_t *root = cd->root;
     const json_t *zones = json_object_get(root, "zones");
     const json_t *records = conf_data__array(root, "records", d);
     const json_t *rewrites = conf_data__array(root, "rewrites", d);
@@ -416,6 +450,11 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
         for (size_t k = 0; k < nz && !z; k++)
             if (dns_name_equal(zs[k].apex, rec.owner))
                 z = &zs[k];
+        if (z && z->file) {
+            conf_diag_error(d, "%s: an SOA record for a zone read from a file (%s)", rec.path,
+                            z->file);
+            continue;
+        }
         if (z && z->source >= 0) {
             conf_diag_error(d, "%s: a second SOA record for the same zone (first: records[%d])",
                             rec.path, z->source);
@@ -437,10 +476,12 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
 
     for (size_t k = 0; k < nz; k++) {
         struct conf_zone *z = &zs[k];
+        if (z->file && !conf_data__zonefile(cd, z, b, d))
+            continue;
         int r = zone_builder_add_zone(b, z->apex, z->ttl, z->soa, z->soa_len, z->source);
         if (r) {
             char path[320];
-            conf_data__source_path(root, z->zsource, path, sizeof(path));
+            conf_sources_name(&cd->src, z->zsource, path, sizeof(path));
             conf_diag_error(d, "%s: %s", path, err_str(r));
             continue;
         }
@@ -452,9 +493,11 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
             size_t nlen;
             if (!conf_field_expect(nv, json_is_string(nv), path, "a host name", d))
                 continue;
-            if (conf_data__name(json_string_value(nv), path, ns, &nlen, d))
-                zone_builder_add_rr(b, z->apex, DNS_TYPE_NS, z->ttl, ns, (uint16_t)nlen, 0,
-                                    z->zsource);
+            if (conf_data__name(json_string_value(nv), path, ns, &nlen, d) &&
+                (zone_builder_add_rr(b, z->apex, DNS_TYPE_NS, z->ttl, ns, (uint16_t)nlen, 0,
+                                     z->zsource) ||
+                 conf_sources_ns(&cd->src, z->apex, ns, z->zsource)))
+                conf_diag_error(d, "%s: out of memory", path);
         }
     }
 
@@ -474,7 +517,8 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
         }
         unsigned flags = rec.wildcard && !dns_name_is_wildcard(rec.owner) ? ZONE_RR_WILD1 : 0;
         if (zone_builder_add_rr(b, rec.owner, rec.type, (uint32_t)rec.ttl, rdbuf, (uint16_t)out.pos,
-                                flags, (int)i))
+                                flags, (int)i) ||
+            (rec.type == DNS_TYPE_NS && conf_sources_ns(&cd->src, rec.owner, rdbuf, (int)i)))
             conf_diag_error(d, "%s: out of memory", rec.path);
     }
 
@@ -483,14 +527,14 @@ void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_dia
     free(zs);
 }
 
-void conf_data_issues(const json_t *root, const struct zone_builder *b, struct conf_diag *d)
+void conf_data_issues(const struct conf_data *cd, const struct zone_builder *b, struct conf_diag *d)
 {
     const struct zone_issue *issues;
     size_t n = zone_builder_issues(b, &issues);
     for (size_t i = 0; i < n; i++) {
         char src[320], other[320];
-        conf_data__source_path(root, issues[i].source, src, sizeof(src));
-        conf_data__source_path(root, issues[i].other, other, sizeof(other));
+        conf_sources_name(&cd->src, issues[i].source, src, sizeof(src));
+        conf_sources_name(&cd->src, issues[i].other, other, sizeof(other));
         switch (issues[i].kind) {
         case ZONE_ISSUE_CNAME_AND_OTHER:
             conf_diag_error(d,
@@ -508,8 +552,8 @@ void conf_data_issues(const json_t *root, const struct zone_builder *b, struct c
             conf_diag_warn(d, "%s: duplicate of %s (ignored)", src, other);
             break;
         case ZONE_ISSUE_RRSET_TOO_BIG:
-            conf_diag_error(d, "%s: more than 65535 records of one name and type (first: %s)",
-                            src, other);
+            conf_diag_error(d, "%s: more than 65535 records of one name and type (first: %s)", src,
+                            other);
             break;
         case ZONE_ISSUE_TTL_MISMATCH:
             conf_diag_warn(d,
@@ -518,5 +562,46 @@ void conf_data_issues(const json_t *root, const struct zone_builder *b, struct c
                            src, other);
             break;
         }
+    }
+}
+
+/* The deepest zone of the snapshot that contains `name` (lower-cased), or NULL. */
+static const struct zone *conf_data__zone_of(const struct snap *s, const uint8_t *name)
+{
+    const struct zone *best = NULL;
+    for (size_t i = 0; i < s->nzones; i++) {
+        const struct zone *z = &s->zones[i];
+        if (dns_name_is_subdomain(name, z->apex) && (!best || z->apex_labels > best->apex_labels))
+            best = z;
+    }
+    return best;
+}
+
+void conf_data_check(const struct conf_data *cd, const struct snap *s, struct conf_diag *d)
+{
+    for (size_t i = 0; i < cd->src.nns; i++) {
+        const struct conf_source_ns *ns = &cd->src.ns[i];
+        uint8_t owner[DNS_NAME_MAXLEN], target[DNS_NAME_MAXLEN];
+        size_t olen = dns_name_copy_lower(owner, cd->src.names + ns->owner);
+        size_t tlen = dns_name_copy_lower(target, cd->src.names + ns->target);
+        const struct zone_node *n = zone_tree_get(&s->names, owner, olen);
+        if (!n || !n->zone || (n->cut && n->cut != n))
+            continue; /* outside zones, or hidden below a delegation */
+        if (conf_data__zone_of(s, target) != n->zone)
+            continue; /* not this zone's business */
+        const struct zone_node *t = zone_tree_get(&s->names, target, tlen);
+        if (t && (zone_node_rrset(t, DNS_TYPE_A) || zone_node_rrset(t, DNS_TYPE_AAAA)))
+            continue;
+        char src[320], tname[DNS_NAME_MAXLEN * 4 + 2], oname[DNS_NAME_MAXLEN * 4 + 2];
+        conf_sources_name(&cd->src, ns->source, src, sizeof(src));
+        dns_name_to_text(target, tname, sizeof(tname), 0);
+        dns_name_to_text(owner, oname, sizeof(oname), 0);
+        if (conf_sources_is_file(ns->source))
+            conf_diag_error(d,
+                            "%s: the name server %s of %s has no address (A or AAAA) in the zone",
+                            src, tname, oname);
+        else
+            conf_diag_warn(d, "%s: the name server %s of %s has no address (A or AAAA) in the zone",
+                           src, tname, oname);
     }
 }

@@ -1,14 +1,36 @@
 #pragma once
 /*
- * The data part of the config (zones, records, rewrites) -> zone builder, with JSON-path
- * messages for every bad item and for the builder's issues. Control plane only.
+ * The data part of the config (zones, with their zone files, records, rewrites) -> zone
+ * builder, with messages naming the JSON path or file:line of every bad item, the builder's
+ * issues, and the checks that need the finished snapshot. Control plane only.
  */
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "conf/diag.h"
+#include "conf/source.h"
 #include "zone/build.h"
+#include "zone/snap.h"
 
-void conf_data_build(const json_t *root, struct zone_builder *b, struct conf_diag *d);
-/* Words the issues zone_builder_finish found as messages naming records and zones. */
-void conf_data_issues(const json_t *root, const struct zone_builder *b, struct conf_diag *d);
+struct conf_data {
+    const json_t *root;
+    const char *base_dir; /* relative zone file paths start here */
+    bool allow_files;     /* false: a "file" key is an error (fuzzing) */
+    struct conf_sources src;
+    size_t zone_files;   /* zones read from a file */
+    size_t file_records; /* records read from them */
+};
+
+void conf_data_init(struct conf_data *cd, const json_t *root, const char *base_dir,
+                    bool allow_files);
+void conf_data_deinit(struct conf_data *cd);
+
+void conf_data_build(struct conf_data *cd, struct zone_builder *b, struct conf_diag *d);
+/* Words the issues zone_builder_finish found as messages naming their sources. */
+void conf_data_issues(const struct conf_data *cd, const struct zone_builder *b,
+                      struct conf_diag *d);
+/* named-checkzone's check that in-zone name servers have addresses: an error for NS records
+ * from zone files, a warning for JSON ones (NanoDNS accepted those). */
+void conf_data_check(const struct conf_data *cd, const struct snap *s, struct conf_diag *d);

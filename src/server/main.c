@@ -267,6 +267,10 @@ static int main_check(int argc, char **argv)
     printf("  Rewrites: %zu\n", conf->nrewrites);
     printf("  Upstream: %s\n", upstream);
     printf("  Listen  : %s:%lld\n", conf->server.host, (long long)conf->server.port);
+    /* Not a NanoDNS line: only printed when the config uses zone files, so NanoDNS configs
+     * get exactly NanoDNS's summary. */
+    if (conf->nzonefiles)
+        printf("  Zone files: %zu (%zu records)\n", conf->nzonefiles, conf->nfilerecords);
     snap_free(snap);
     conf_free(conf);
     return 0;

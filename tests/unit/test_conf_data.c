@@ -252,7 +252,10 @@ static void test_zones(void **state)
               " \"example.org\": {\"soa\": {\"mname\": \"ns.example.org\","
               "  \"rname\": \"john.doe@example.org\", \"serial\": 4294967295, \"refresh\": 0,"
               "  \"retry\": 1, \"expire\": 2, \"minimum\": 4294967295}}}}",
-              0);
+              1); /* ns1.example.com has no address: a warning for a JSON zone */
+    assert_true(ld_has(&l, false,
+                       "zones[\"example.com\"]: the name server ns1.example.com. of example.com. "
+                       "has no address (A or AAAA) in the zone"));
     assert_rdata(l.s, "example.com", DNS_TYPE_SOA, 0,
                  "ns1.example.com. hostmaster.example.com. 5 3600 900 604800 60");
     assert_rdata(l.s, "example.org", DNS_TYPE_SOA, 0,

@@ -1,0 +1,83 @@
+"""A reference authoritative server for comparison tests: Knot DNS's knotd (Debian package
+knot, installed by scripts/deps.sh test), started by the test on 127.0.0.1 with its own
+temporary config, serving the same zone files as nanodns."""
+
+import contextlib
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rcode
+
+from conftest import free_port
+
+KNOTD = shutil.which("knotd") or ("/usr/sbin/knotd" if Path("/usr/sbin/knotd").exists() else None)
+
+
+def knotd_path():
+    assert KNOTD, "knotd not found: install knot (scripts/deps.sh test)"
+    return KNOTD
+
+
+@contextlib.contextmanager
+def knotd(workdir, zones):
+    """Runs knotd on `zones` ({origin: zone file path}) and yields its port. The zone files
+    (and any file beside them, for $INCLUDE) are copied into workdir."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for origin, path in zones.items():
+        for f in Path(path).parent.iterdir():
+            if f.is_file():
+                shutil.copy(f, workdir / f.name)
+    port = free_port()
+    conf = workdir / "knot.conf"
+    lines = [
+        "server:",
+        "    listen: 127.0.0.1@%d" % port,
+        "    rundir: %s" % workdir,
+        "log:",
+        "  - target: stderr",
+        "    any: warning",
+        "database:",
+        "    storage: %s" % workdir,
+        "template:",
+        "  - id: default",
+        "    storage: %s" % workdir,
+        "    zonefile-sync: -1",
+        "    journal-content: none",
+        "zone:",
+    ]
+    for origin, path in zones.items():
+        lines += ["  - domain: %s" % origin, "    file: %s" % (workdir / Path(path).name)]
+    conf.write_text("\n".join(lines) + "\n")
+    log = open(workdir / "knotd.log", "w+")
+    proc = subprocess.Popen([knotd_path(), "-c", str(conf)], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        pending = set(zones)
+        while pending:
+            assert proc.poll() is None, "knotd exited:\n" + (workdir / "knotd.log").read_text()
+            assert time.monotonic() < deadline, \
+                "knotd did not serve %s:\n%s" % (pending, (workdir / "knotd.log").read_text())
+            for origin in list(pending):
+                try:
+                    r = dns.query.udp(dns.message.make_query(origin, "SOA"), "127.0.0.1",
+                                      port=port, timeout=0.2)
+                    if r.rcode() == dns.rcode.NOERROR and r.answer:
+                        pending.discard(origin)
+                except Exception:
+                    pass
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -1,0 +1,92 @@
+"""nanodns against Knot DNS on the same zone file: for every case of the RFC 1034 4.3.2
+algorithm (CNAME chains and loops, wildcards, empty non-terminals, delegation with and
+without glue, DS at a cut, escapes, $INCLUDE, negative answers), both servers must give the
+same RCODE, AA and TC flags and the same answer, authority and additional sections.
+
+ANY is left out: Knot answers it with one RRset (RFC 8482), nanodns with all of them, as
+NanoDNS does (test_matching.py covers it)."""
+
+from pathlib import Path
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rdatatype
+import pytest
+
+from conftest import base_server, running_server
+from refserver import knotd
+
+ZONES = Path(__file__).resolve().parent.parent / "data" / "zones"
+EDGE = ZONES / "edge.test.zone"
+
+QUERIES = [
+    ("edge.test", "SOA"), ("edge.test", "NS"), ("edge.test", "MX"), ("edge.test", "TXT"),
+    ("edge.test", "A"), ("edge.test", "DNSKEY"),
+    ("www.edge.test", "A"), ("www.edge.test", "AAAA"), ("www.edge.test", "MX"),
+    ("WWW.Edge.Test", "A"),
+    ("alias.edge.test", "A"), ("alias.edge.test", "AAAA"), ("alias.edge.test", "CNAME"),
+    ("alias.edge.test", "TXT"), ("chain.edge.test", "A"),
+    ("loop1.edge.test", "A"), ("self.edge.test", "A"), ("dangling.edge.test", "A"),
+    ("out.edge.test", "A"),
+    ("ent.edge.test", "A"), ("c.ent.edge.test", "A"), ("b.c.ent.edge.test", "TXT"),
+    ("a.b.c.ent.edge.test", "A"), ("zz.c.ent.edge.test", "A"), ("zz.a.b.c.ent.edge.test", "A"),
+    ("x.wild.edge.test", "A"), ("x.wild.edge.test", "TXT"), ("x.wild.edge.test", "MX"),
+    ("a.b.wild.edge.test", "A"), ("*.wild.edge.test", "A"), ("wild.edge.test", "A"),
+    ("exists.wild.edge.test", "A"), ("exists.wild.edge.test", "TXT"),
+    ("y.exists.wild.edge.test", "A"),
+    ("foo.w2.edge.test", "A"), ("*.w2.edge.test", "A"), ("x.*.w2.edge.test", "A"),
+    ("foo.cw.edge.test", "A"), ("foo.cw.edge.test", "CNAME"),
+    ("_sip._udp.edge.test", "SRV"),
+    ("sub.edge.test", "NS"), ("sub.edge.test", "A"), ("host.sub.edge.test", "A"),
+    ("ns1.sub.edge.test", "A"), ("sub.edge.test", "DS"), ("x.sub.edge.test", "DS"),
+    ("nog.edge.test", "A"), ("nog.edge.test", "DS"), ("a.nog.edge.test", "AAAA"),
+    ("esc\\.aped.edge.test", "TXT"), ("Abc.edge.test", "A"), ("abc.edge.test", "A"),
+    ("txt.edge.test", "TXT"), ("caa.edge.test", "CAA"), ("tlsa._443._tcp.edge.test", "TLSA"),
+    ("svc.edge.test", "HTTPS"), ("unknown.edge.test", "TYPE65400"), ("ptr.edge.test", "PTR"),
+    ("inc.edge.test", "A"), ("one.inc.edge.test", "A"), ("after.edge.test", "A"),
+    ("nothere.edge.test", "A"), ("nothere.edge.test", "AAAA"),
+    ("mail.edge.test", "A"), ("ns1.edge.test", "AAAA"),
+]
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    base = tmp_path_factory.mktemp("reference")
+    config = {"server": base_server(log_queries=False),
+              "zones": {"edge.test": {"file": str(EDGE)}}}
+    with knotd(base / "knot", {"edge.test.": EDGE}) as kport:
+        with running_server(config, base) as srv:
+            yield srv.port, kport
+
+
+def normalized(port, name, rdtype, tcp=False):
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+    q.flags &= ~dns.flags.RD
+    r = (dns.query.tcp if tcp else dns.query.udp)(q, "127.0.0.1", port=port, timeout=2)
+    sections = []
+    for section in (r.answer, r.authority, r.additional):
+        rows = []
+        for rrset in section:
+            for rd in rrset:
+                rows.append("%s %d %s %s" % (rrset.name.to_text().lower(), rrset.ttl,
+                                             dns.rdatatype.to_text(rrset.rdtype),
+                                             rd.to_text().lower()))
+        sections.append(sorted(rows))
+    return {"rcode": r.rcode(), "aa": bool(r.flags & dns.flags.AA),
+            "tc": bool(r.flags & dns.flags.TC), "answer": sections[0],
+            "authority": sections[1], "additional": sections[2]}
+
+
+@pytest.mark.parametrize("name,rdtype", QUERIES, ids=["%s/%s" % q for q in QUERIES])
+def test_same_as_knot(servers, name, rdtype):
+    ours, knot = servers
+    assert normalized(ours, name, rdtype) == normalized(knot, name, rdtype)
+
+
+@pytest.mark.parametrize("name,rdtype", [("www.edge.test", "A"), ("x.wild.edge.test", "TXT"),
+                                          ("host.sub.edge.test", "A"),
+                                          ("nothere.edge.test", "A")])
+def test_same_as_knot_over_tcp(servers, name, rdtype):
+    ours, knot = servers
+    assert normalized(ours, name, rdtype, tcp=True) == normalized(knot, name, rdtype, tcp=True)
