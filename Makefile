@@ -5,6 +5,7 @@
 #   make test       install missing Debian packages, then everything under ASan+UBSan: unit
 #                   tests, system tests, fuzz-corpus replay; plus a clang -Werror build
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
+#   make bench-load load time and memory of a 1,000,000-record zone file
 #   make clean
 #
 # Variables: CC (gcc), BUILD (build), PYTHON (/usr/bin/python3), PYTEST_ARGS, FUZZ_SECONDS.
@@ -53,7 +54,7 @@ Q := @
 QCC = @echo "  CC      $<";
 endif
 
-.PHONY: all run test check unit system replay clang-check fuzz bench deps deps-test clean
+.PHONY: all run test check unit system replay clang-check fuzz bench-load deps deps-test clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -138,6 +139,11 @@ fuzz: deps-test
 	  echo "== $$t for $(FUZZ_SECONDS)s"; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
 	      $(BUILD)/fuzz/new-$$name tests/fuzz/corpus/$$name; done
+
+# Load time and memory for a zone file of BENCH_RECORDS records (KNOT=1: Knot DNS too).
+BENCH_RECORDS ?= 1000000
+bench-load: all
+	scripts/zone-load-bench.sh $(BENCH_RECORDS)
 
 clean:
 	rm -rf $(BUILD)

@@ -433,9 +433,13 @@ static bool zb_take(const struct zb_rr *rr, bool wild_only)
     return !rr->dup && (!wild_only || (rr->flags & ZONE_RR_WILD1));
 }
 
+/* RRsets in the order their types first appeared, except that the SOA leads (a zone file's
+ * SOA reaches the builder after the rest of the file). */
 static int zb_cmp_set(const void *a, const void *b)
 {
     const struct zb_set *x = a, *y = b;
+    if ((x->type == DNS_TYPE_SOA) != (y->type == DNS_TYPE_SOA))
+        return x->type == DNS_TYPE_SOA ? -1 : 1;
     return x->first_seq < y->first_seq ? -1 : (x->first_seq > y->first_seq ? 1 : 0);
 }
 
