@@ -19,6 +19,7 @@ from refserver import knotd
 
 ZONES = Path(__file__).resolve().parent.parent / "data" / "zones"
 EDGE = ZONES / "edge.test.zone"
+NESTED = ZONES / "nested.edge.test.zone"
 
 QUERIES = [
     ("edge.test", "SOA"), ("edge.test", "NS"), ("edge.test", "MX"), ("edge.test", "TXT"),
@@ -47,15 +48,25 @@ QUERIES = [
     ("inc.edge.test", "A"), ("one.inc.edge.test", "A"), ("after.edge.test", "A"),
     ("nothere.edge.test", "A"), ("nothere.edge.test", "AAAA"),
     ("mail.edge.test", "A"), ("ns1.edge.test", "AAAA"),
+    ("nested.edge.test", "SOA"), ("nested.edge.test", "A"), ("nested.edge.test", "NS"),
+    ("www.nested.edge.test", "A"), ("www.nested.edge.test", "TXT"),
+    ("no.nested.edge.test", "A"),
 ]
+
+
+# Where we differ from Knot on purpose. Knot takes additional-section addresses only from the
+# zone being answered; nanodns from all of its data (as the issue asks, and as BIND does),
+# so the NS of the nested zone, ns1 in the parent zone, comes with its addresses.
+SKIP_SECTIONS = {("nested.edge.test", "NS"): ("additional",)}
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     base = tmp_path_factory.mktemp("reference")
     config = {"server": base_server(log_queries=False),
-              "zones": {"edge.test": {"file": str(EDGE)}}}
-    with knotd(base / "knot", {"edge.test.": EDGE}) as kport:
+              "zones": {"edge.test": {"file": str(EDGE)},
+                        "nested.edge.test": {"file": str(NESTED)}}}
+    with knotd(base / "knot", {"edge.test.": EDGE, "nested.edge.test.": NESTED}) as kport:
         with running_server(config, base) as srv:
             yield srv.port, kport
 
@@ -81,7 +92,10 @@ def normalized(port, name, rdtype, tcp=False):
 @pytest.mark.parametrize("name,rdtype", QUERIES, ids=["%s/%s" % q for q in QUERIES])
 def test_same_as_knot(servers, name, rdtype):
     ours, knot = servers
-    assert normalized(ours, name, rdtype) == normalized(knot, name, rdtype)
+    a, b = normalized(ours, name, rdtype), normalized(knot, name, rdtype)
+    for section in SKIP_SECTIONS.get((name, rdtype), ()):
+        del a[section], b[section]
+    assert a == b
 
 
 @pytest.mark.parametrize("name,rdtype", [("www.edge.test", "A"), ("x.wild.edge.test", "TXT"),
