@@ -17,7 +17,7 @@ CC := gcc
 endif
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
-PKGS    := jansson liburcu libuv
+PKGS    := jansson liburcu liburcu-cds libuv
 FUZZ_SECONDS ?= 60
 
 # pkg-config is expanded lazily so that `make test` can install the packages first.

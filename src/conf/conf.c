@@ -12,6 +12,7 @@
 #include "conf/data.h"
 #include "conf/field.h"
 #include "conf/schema.h"
+#include "util/cidr.h"
 #include "util/err.h"
 #include "zone/build.h"
 
@@ -137,6 +138,10 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
         .log_queries = c->server.log_queries,
     };
     conf__labels(&c->server, &opts);
+    opts.forwarding = c->server.upstream.n > 0;
+    for (size_t i = 0; i < c->server.allow_recursion.n && i < SNAP_ACL_MAX; i++)
+        if (cidr_parse(c->server.allow_recursion.items[i], &opts.acl[opts.nacl]) == 0)
+            opts.nacl++;
     zone_builder_set_opts(b, &opts);
     /* Zone files named with a relative path are found beside the config file. */
     char base[4096];

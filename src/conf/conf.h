@@ -52,6 +52,7 @@ struct conf_server {
     int64_t tcp_max_clients;
     struct conf_label identity;
     struct conf_label version;
+    struct conf_strlist allow_recursion;
 };
 
 struct conf {

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/cidr.h"
 #include "util/log.h"
+#include "zone/snap.h"
 
 #define OFF(field) offsetof(struct conf_server, field)
 
@@ -114,6 +116,16 @@ static bool conf_check_peer(const char *path, const char *value, struct conf_dia
     return ok;
 }
 
+static bool conf_check_cidr(const char *path, const char *value, struct conf_diag *d)
+{
+    struct cidr c;
+    if (cidr_parse(value, &c) == 0)
+        return true;
+    conf_diag_error(d, "%s: invalid address prefix \"%s\" (expected e.g. 10.0.0.0/8 or fd00::/8)",
+                    path, value);
+    return false;
+}
+
 static bool conf_check_log_level(const char *path, const char *value, struct conf_diag *d)
 {
     enum log_level l;
@@ -175,6 +187,10 @@ const struct conf_opt conf_server_opts[] = {
      "seconds before an idle DNS TCP connection is closed"},
     {"tcp_max_clients", CONF_T_INT, OFF(tcp_max_clients), 1, 100000, "250", false, NULL,
      "maximum open DNS TCP connections"},
+    {"allow_recursion", CONF_T_STRLIST, OFF(allow_recursion), 0, SNAP_ACL_MAX,
+     "[\"127.0.0.0/8\", \"::1/128\", \"10.0.0.0/8\", \"172.16.0.0/12\", \"192.168.0.0/16\", "
+     "\"100.64.0.0/10\", \"169.254.0.0/16\", \"fc00::/7\", \"fe80::/10\"]",
+     true, conf_check_cidr, "clients that may use forwarding (RA); others get REFUSED"},
     {"identity", CONF_T_LABEL, OFF(identity), 0, 255, "true", true, NULL,
      "hostname.bind, id.server and NSID; true: the host name, false: hidden"},
     {"version", CONF_T_LABEL, OFF(version), 0, 255, "true", true, NULL,
@@ -197,6 +213,10 @@ static const char *conf_type_word(const struct conf_opt *o, char *buf, size_t ca
     case CONF_T_STR:
         return "a string";
     case CONF_T_STRLIST:
+        if (o->max > 0) {
+            snprintf(buf, cap, "a list of at most %.0f strings", o->max);
+            return buf;
+        }
         return "a list of strings";
     case CONF_T_LABEL:
         snprintf(buf, cap, "a string of at most %.0f bytes, true or false", o->max);
@@ -257,7 +277,7 @@ static bool conf_schema__set(const struct conf_opt *o, const json_t *v, struct c
         return l->text != NULL;
     }
     case CONF_T_STRLIST: {
-        if (!json_is_array(v))
+        if (!json_is_array(v) || (o->max > 0 && (double)json_array_size(v) > o->max))
             break;
         struct conf_strlist l = {0};
         size_t n = json_array_size(v);

@@ -6,7 +6,9 @@
 
 #include "net/qlog.h"
 #include "query/query.h"
+#include "dns/dns.h"
 #include "util/arena.h"
+#include "util/cidr.h"
 #include "util/log.h"
 
 #define TCP_MSG_MAX     65535
@@ -20,9 +22,17 @@ struct tcp_conn {
     size_t rlen;
     size_t pending;
     int open_handles;
+    unsigned forwards; /* questions at the forwarder: the connection stays allocated */
     bool reading;
     bool closing;
+    bool dead; /* closed while questions were at the forwarder */
+    struct sockaddr_storage peer;
     uint8_t rbuf[2 + TCP_MSG_MAX];
+};
+
+struct tcp_pending {
+    struct net_pending p;
+    struct tcp_conn *c;
 };
 
 struct tcp_write {
@@ -41,16 +51,16 @@ struct net_tcp {
     size_t nconns;
     bool stopping;
     bool listener_closed;
+    struct net_hooks hooks;
+    bool have_hooks;
+    struct net_counters cnt;
     uint8_t resp[TCP_MSG_MAX];
     _Alignas(16) uint8_t arena_mem[16384];
     struct arena arena;
 };
 
-static void tcp_conn_closed(uv_handle_t *h)
+static void tcp_conn_free(struct tcp_conn *c)
 {
-    struct tcp_conn *c = h->data;
-    if (--c->open_handles > 0)
-        return;
     struct net_tcp *t = c->t;
     if (c->prev)
         c->prev->next = c->next;
@@ -63,6 +73,17 @@ static void tcp_conn_closed(uv_handle_t *h)
     /* libuv runs close callbacks in no promised order: the last one out frees t. */
     if (t->listener_closed && t->nconns == 0)
         free(t);
+}
+
+static void tcp_conn_closed(uv_handle_t *h)
+{
+    struct tcp_conn *c = h->data;
+    if (--c->open_handles > 0)
+        return;
+    if (c->forwards)
+        c->dead = true; /* the forwarder still holds it; the last answer frees it */
+    else
+        tcp_conn_free(c);
 }
 
 static void tcp_conn_close(struct tcp_conn *c)
@@ -108,6 +129,40 @@ static void tcp_written(uv_write_t *req, int status)
     }
 }
 
+/* Queues one framed message. Returns false when the connection should be dropped. */
+static bool tcp_send(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+    struct tcp_write *wr = malloc(sizeof(*wr) + 2 + len);
+    if (!wr)
+        return false;
+    wr->c = c;
+    wr->len = 2 + len;
+    wr->buf[0] = (uint8_t)(len >> 8);
+    wr->buf[1] = (uint8_t)len;
+    memcpy(wr->buf + 2, msg, len);
+    uv_buf_t b = uv_buf_init((char *)wr->buf, (unsigned)wr->len);
+    if (uv_write(&wr->req, (uv_stream_t *)&c->h, &b, 1, tcp_written) < 0) {
+        free(wr);
+        return false;
+    }
+    c->pending += wr->len;
+    return true;
+}
+
+/* The forwarder's answer (same thread: the loop's). Answers may overtake earlier ones on
+ * the connection, as RFC 7766 6.2.1.1 allows. */
+static void tcp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
+{
+    struct tcp_pending *tp = (struct tcp_pending *)np;
+    struct tcp_conn *c = tp->c;
+    free(tp);
+    c->forwards--;
+    if (msg && !c->closing && !tcp_send(c, msg, len))
+        tcp_conn_close(c);
+    if (c->dead && !c->forwards)
+        tcp_conn_free(c);
+}
+
 /* Answers one framed message. Returns false when the connection should be dropped. */
 static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
@@ -118,29 +173,38 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
 
     const struct snap *s = snap_read_begin(t->slot);
     bool log_queries = s && s->opts.log_queries;
+    req.recursion = s && s->opts.forwarding && t->have_hooks &&
+                    cidr_match(s->opts.acl, s->opts.nacl, (struct sockaddr *)&c->peer);
     query_process(s, &req, &resp, &t->arena, &info);
+    bool forward = false;
+    if (info.outcome == QUERY_OUTCOME_FORWARD) {
+        int n = t->hooks.cached(t->hooks.ctx, &info, TCP_MSG_MAX, t->resp, sizeof(t->resp),
+                                &t->cnt);
+        if (n > 0)
+            resp.len = (size_t)n;
+        else
+            forward = (info.flags & DNS_FLAG_RD) != 0;
+    }
     snap_read_end();
     arena_reset(&t->arena);
     if (log_queries)
         net_qlog_write(&info);
+    if (forward) {
+        struct tcp_pending *tp = malloc(sizeof(*tp));
+        if (tp) {
+            tp->p.qi = info;
+            tp->p.limit = TCP_MSG_MAX;
+            tp->p.deliver = tcp_deliver;
+            tp->c = c;
+            c->forwards++;
+            t->cnt.forwarded++;
+            t->hooks.forward(t->hooks.ctx, &tp->p);
+            return true;
+        }
+    }
     if (!resp.len)
         return len >= 12; /* garbage that is not even a header ends the connection */
-
-    struct tcp_write *wr = malloc(sizeof(*wr) + 2 + resp.len);
-    if (!wr)
-        return false;
-    wr->c = c;
-    wr->len = 2 + resp.len;
-    wr->buf[0] = (uint8_t)(resp.len >> 8);
-    wr->buf[1] = (uint8_t)resp.len;
-    memcpy(wr->buf + 2, t->resp, resp.len);
-    uv_buf_t b = uv_buf_init((char *)wr->buf, (unsigned)wr->len);
-    if (uv_write(&wr->req, (uv_stream_t *)&c->h, &b, 1, tcp_written) < 0) {
-        free(wr);
-        return false;
-    }
-    c->pending += wr->len;
-    return true;
+    return tcp_send(c, t->resp, resp.len);
 }
 
 static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -217,6 +281,9 @@ static void tcp_accept(uv_stream_t *server, int status)
         return;
     }
     uv_tcp_nodelay(&c->h, 1);
+    int plen = sizeof(c->peer);
+    if (uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer, &plen) < 0)
+        memset(&c->peer, 0, sizeof(c->peer));
     uv_timer_start(&c->timer, tcp_idle, t->opts.idle_timeout_ms, t->opts.idle_timeout_ms);
     c->reading = uv_read_start((uv_stream_t *)&c->h, tcp_alloc, tcp_read) == 0;
     if (!c->reading)
@@ -224,11 +291,15 @@ static void tcp_accept(uv_stream_t *server, int status)
 }
 
 int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct net_tcp_opts *opts,
-                  struct net_tcp **out)
+                  const struct net_hooks *hooks, struct net_tcp **out)
 {
     struct net_tcp *t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
+    if (hooks) {
+        t->hooks = *hooks;
+        t->have_hooks = true;
+    }
     t->loop = loop;
     t->slot = slot;
     t->opts = *opts;
@@ -245,6 +316,11 @@ int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct 
     }
     *out = t;
     return 0;
+}
+
+const struct net_counters *net_tcp_counters(const struct net_tcp *t)
+{
+    return &t->cnt;
 }
 
 void net_tcp_set_opts(struct net_tcp *t, const struct net_tcp_opts *opts)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "net/hooks.h"
 #include "zone/snap.h"
 
 struct net_tcp;
@@ -20,9 +21,10 @@ struct net_tcp_opts {
     uint32_t max_clients;
 };
 
-/* Serves the listening socket `fd` (ownership passes to libuv). */
+/* Serves the listening socket `fd` (ownership passes to libuv); `hooks` as for UDP. */
 int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct net_tcp_opts *opts,
-                  struct net_tcp **out);
+                  const struct net_hooks *hooks, struct net_tcp **out);
+const struct net_counters *net_tcp_counters(const struct net_tcp *t);
 /* New limits for new activity (live reload). */
 void net_tcp_set_opts(struct net_tcp *t, const struct net_tcp_opts *opts);
 /* Closes the listener and every connection; the loop finishes the closing. */

@@ -13,7 +13,9 @@
 
 #include "net/qlog.h"
 #include "query/query.h"
+#include "dns/dns.h"
 #include "util/arena.h"
+#include "util/cidr.h"
 #include "util/log.h"
 
 #define UDP_BATCH      32
@@ -38,6 +40,7 @@ struct udp_worker {
     union udp_ctl rctl[UDP_BATCH];
     union udp_ctl sctl[UDP_BATCH];
     struct query_info infos[UDP_BATCH];
+    struct net_counters cnt;
     uint8_t rbuf[UDP_BATCH][UDP_RECV_SIZE];
     uint8_t sbuf[UDP_BATCH][UDP_RESP_SIZE];
     _Alignas(16) uint8_t arena_mem[UDP_ARENA_SIZE];
@@ -48,6 +51,8 @@ struct net_udp {
     int stopfd;
     bool pktinfo;
     struct snap_slot *slot;
+    struct net_hooks hooks;
+    bool have_hooks;
     int nworkers;
     struct udp_worker **workers;
 };
@@ -101,6 +106,76 @@ static void udp_send(struct udp_worker *w, unsigned n)
     }
 }
 
+/* A question waiting for the forwarder: where its answer goes. */
+struct udp_pending {
+    struct net_pending p;
+    int fd;
+    socklen_t peerlen;
+    size_t ctllen;
+    struct sockaddr_storage peer;
+    union udp_ctl ctl;
+};
+
+/* On the control thread: the answer leaves from the worker's socket, as the query came in. */
+static void udp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
+{
+    struct udp_pending *up = (struct udp_pending *)np;
+    if (msg) {
+        struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
+        struct msghdr mh = {
+            .msg_name = &up->peer,
+            .msg_namelen = up->peerlen,
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = up->ctllen ? up->ctl.buf : NULL,
+            .msg_controllen = up->ctllen,
+        };
+        ssize_t r = sendmsg(up->fd, &mh, MSG_DONTWAIT);
+        (void)r; /* a lost answer is retried by the client */
+    }
+    free(up);
+}
+
+/* The largest answer a UDP client takes. */
+static size_t udp_limit(const struct query_info *qi, const struct snap *s)
+{
+    if (!qi->edns)
+        return 512;
+    size_t ours = s->opts.udp_max_payload;
+    size_t lim = qi->edns_udp < ours ? qi->edns_udp : ours;
+    return lim < 512 ? 512 : lim;
+}
+
+/* A name outside our data, for a client that may use forwarding: the cache, else the
+ * forwarder (if the client asked for recursion), else the REFUSED already in the buffer.
+ * Returns the length to send now (0: the forwarder answers later). */
+static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i, unsigned slot,
+                          size_t len)
+{
+    struct net_udp *u = w->u;
+    const struct query_info *qi = &w->infos[i];
+    size_t limit = udp_limit(qi, s);
+    int n = u->hooks.cached(u->hooks.ctx, qi, limit, w->sbuf[slot], UDP_RESP_SIZE, &w->cnt);
+    if (n > 0)
+        return (size_t)n;
+    if (!(qi->flags & DNS_FLAG_RD))
+        return len;
+    struct udp_pending *p = malloc(sizeof(*p));
+    if (!p)
+        return len;
+    struct msghdr *rq = &w->rmsg[i].msg_hdr;
+    p->p.qi = *qi;
+    p->p.limit = limit;
+    p->p.deliver = udp_deliver;
+    p->fd = u->fd;
+    p->peerlen = rq->msg_namelen;
+    memcpy(&p->peer, &w->peers[i], sizeof(p->peer));
+    p->ctllen = u->pktinfo ? udp_reply_ctl(rq, &p->ctl) : 0;
+    w->cnt.forwarded++;
+    u->hooks.forward(u->hooks.ctx, &p->p);
+    return 0;
+}
+
 static void udp_batch(struct udp_worker *w, struct arena *arena)
 {
     struct net_udp *u = w->u;
@@ -129,9 +204,13 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
             continue;
         struct query_req req = {
             .buf = w->rbuf[i], .len = w->rmsg[i].msg_len, .proto = QUERY_PROTO_UDP};
+        req.recursion = s && s->opts.forwarding && u->have_hooks &&
+                        cidr_match(s->opts.acl, s->opts.nacl, (struct sockaddr *)&w->peers[i]);
         struct query_resp resp = {.buf = w->sbuf[nsend], .cap = UDP_RESP_SIZE};
         query_process(s, &req, &resp, arena, &w->infos[i]);
         arena_reset(arena);
+        if (w->infos[i].outcome == QUERY_OUTCOME_FORWARD)
+            resp.len = udp_forward(w, s, (unsigned)i, nsend, resp.len);
         if (!resp.len)
             continue;
         w->siov[nsend] = (struct iovec){.iov_base = w->sbuf[nsend], .iov_len = resp.len};
@@ -178,13 +257,18 @@ static void *udp_worker_main(void *arg)
     return NULL;
 }
 
-int net_udp_start(int fd, int nworkers, struct snap_slot *slot, struct net_udp **out)
+int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net_hooks *hooks,
+                  struct net_udp **out)
 {
     struct net_udp *u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
     u->fd = fd;
     u->slot = slot;
+    if (hooks) {
+        u->hooks = *hooks;
+        u->have_hooks = true;
+    }
     u->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     u->workers = calloc((size_t)nworkers, sizeof(*u->workers));
     if (u->stopfd < 0 || !u->workers) {
@@ -226,6 +310,17 @@ int net_udp_start(int fd, int nworkers, struct snap_slot *slot, struct net_udp *
     }
     *out = u;
     return 0;
+}
+
+void net_udp_counters(const struct net_udp *u, struct net_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; u && i < u->nworkers; i++) {
+        const struct net_counters *c = &u->workers[i]->cnt;
+        out->cache_hits += c->cache_hits;
+        out->cache_misses += c->cache_misses;
+        out->forwarded += c->forwarded;
+    }
 }
 
 void net_udp_stop(struct net_udp *u)

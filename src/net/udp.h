@@ -9,11 +9,16 @@
  * net_udp_start/stop are called by the control thread only.
  */
 
+#include "net/hooks.h"
 #include "zone/snap.h"
 
 struct net_udp;
 
-/* Starts `nworkers` threads serving the bound socket `fd` (not owned). */
-int net_udp_start(int fd, int nworkers, struct snap_slot *slot, struct net_udp **out);
+/* Starts `nworkers` threads serving the bound socket `fd` (not owned). `hooks` (copied; may
+ * be NULL) answer names outside our data for clients that may use forwarding. */
+int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net_hooks *hooks,
+                  struct net_udp **out);
+/* The workers' counters, summed (any thread; values may be slightly behind). */
+void net_udp_counters(const struct net_udp *u, struct net_counters *out);
 /* Stops and joins the workers. */
 void net_udp_stop(struct net_udp *u);

@@ -2,8 +2,8 @@
  * query_process: the single entry point of the hot path. It sizes the response (512 bytes
  * without EDNS, the client's EDNS size capped by ours over UDP, 65535 over TCP), echoes the
  * header and question, runs the lookup and fills in the flags:
- *   QR set; opcode, RD and CD copied; AA only for authoritative answers; RA never (no
- *   recursion is offered yet); Z and AD clear.
+ *   QR set; opcode, RD and CD copied; AA only for authoritative answers; RA only for clients
+ *   that may use forwarding; Z and AD clear.
  * An internal failure (no snapshot) becomes SERVFAIL here and only here.
  */
 #include "query/query.h"
@@ -45,6 +45,10 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     info->has_question = q.has_q;
     info->edns = q.edns;
     info->tc = false;
+    info->id = q.hdr.id;
+    info->flags = q.hdr.flags;
+    info->edns_do = q.edns_do;
+    info->edns_udp = q.edns ? q.edns_udp : DNS_UDP_MIN;
     if (q.has_q) {
         memcpy(info->qname, q.q.name, q.q.name_len);
         info->qtype = q.q.qtype;
@@ -82,6 +86,10 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
 
     if (q.aa && (q.rcode == DNS_RCODE_NOERROR || q.rcode == DNS_RCODE_NXDOMAIN))
         flags |= DNS_FLAG_AA;
+    if (req->recursion)
+        flags |= DNS_FLAG_RA;
+    if (q.outcome == QUERY_OUTCOME_NOTOURS && req->recursion)
+        q.outcome = QUERY_OUTCOME_FORWARD;
     if (q.tc)
         flags |= DNS_FLAG_TC;
     flags |= q.rcode & 0xfu;

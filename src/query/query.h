@@ -27,6 +27,8 @@ struct query_req {
     const uint8_t *buf;
     size_t len;
     enum query_proto proto;
+    bool recursion; /* the client may use forwarding (server.allow_recursion): RA is set and
+                       names outside our data become QUERY_OUTCOME_FORWARD */
 };
 
 struct query_resp {
@@ -42,7 +44,10 @@ enum query_outcome {
     QUERY_OUTCOME_ANSWER,   /* answered from our data (including NODATA and NXDOMAIN) */
     QUERY_OUTCOME_REFERRAL, /* delegation below one of our zones */
     QUERY_OUTCOME_REWRITE,  /* a rewrite rule answered */
-    QUERY_OUTCOME_NOTOURS,  /* name outside our data: REFUSED for now */
+    QUERY_OUTCOME_NOTOURS,  /* name outside our data, no recursion for this client: REFUSED */
+    QUERY_OUTCOME_FORWARD,  /* name outside our data, recursion allowed: the transport takes
+                               it to the cache or the forwarder (resp holds a REFUSED reply
+                               for when it cannot) */
 };
 
 struct query_info {
@@ -54,6 +59,11 @@ struct query_info {
     uint16_t rcode; /* full 12-bit RCODE (BADVERS is 16) */
     bool edns;
     bool tc;
+    /* the request, for forwarding */
+    uint16_t id;
+    uint16_t flags;
+    bool edns_do;
+    uint16_t edns_udp; /* the client's EDNS buffer size (512 at least) */
 };
 
 void query_process(const struct snap *snap, const struct query_req *req, struct query_resp *resp,

@@ -10,6 +10,7 @@
 #include "net/addr.h"
 #include "net/tcp.h"
 #include "net/udp.h"
+#include "server/forward.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "zone/snap.h"
@@ -27,6 +28,8 @@ struct server {
     struct sockaddr_storage bound;
     struct net_udp *udp;
     struct net_tcp *tcp;
+    struct server_forward fwd;
+    bool fwd_ready;
     uv_signal_t sigint, sigterm, sighup;
 };
 
@@ -91,6 +94,7 @@ static void server_reload(struct server *srv)
     nc->server.tcp_max_clients = srv->conf->server.tcp_max_clients;
     net_tcp_set_opts(srv->tcp, &topts);
     snap_publish(&srv->slot, ns);
+    server_forward_apply(&srv->fwd, nc, true);
     conf_free(srv->conf);
     srv->conf = nc;
     log_info(CONFIG_LOG, "Config applied  v%lld  (%zu records  %zu zones)",
@@ -105,6 +109,8 @@ static void server_on_signal(uv_signal_t *h, int signum)
         return;
     }
     log_info(SERVER_LOG, "Received shutdown signal");
+    if (srv->fwd_ready)
+        server_forward_stop(&srv->fwd);
     net_tcp_stop(srv->tcp);
     srv->tcp = NULL;
     uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -202,14 +208,21 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     }
     snap_publish(&srv.slot, snap);
 
+    if (server_forward_init(&srv.fwd, &srv.loop, srv.conf)) {
+        log_error(SERVER_LOG, "Cannot start the forwarder: out of memory");
+        close(tcp_fd);
+        goto out;
+    }
+    srv.fwd_ready = true;
+    struct net_hooks hooks = server_forward_hooks(&srv.fwd);
     struct net_tcp_opts topts = server_tcp_opts(srv.conf);
-    r = net_tcp_start(&srv.loop, tcp_fd, &srv.slot, &topts, &srv.tcp);
+    r = net_tcp_start(&srv.loop, tcp_fd, &srv.slot, &topts, &hooks, &srv.tcp);
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot serve TCP: %s", uv_strerror(r));
         close(tcp_fd);
         goto out;
     }
-    r = net_udp_start(srv.udp_fd, 1, &srv.slot, &srv.udp);
+    r = net_udp_start(srv.udp_fd, 1, &srv.slot, &hooks, &srv.udp);
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot start the UDP worker: %s", err_str(r));
         net_tcp_stop(srv.tcp);
@@ -234,7 +247,15 @@ out:
         uv_close((uv_handle_t *)&srv.sighup, NULL);
     }
     uv_run(&srv.loop, UV_RUN_DEFAULT);
+    /* Workers first: they may still hand questions to the forwarder until they stop. */
     net_udp_stop(srv.udp);
+    if (srv.fwd_ready) {
+        if (status) {
+            server_forward_stop(&srv.fwd);
+            uv_run(&srv.loop, UV_RUN_DEFAULT);
+        }
+        server_forward_free(&srv.fwd);
+    }
     uv_loop_close(&srv.loop);
     if (srv.udp_fd >= 0)
         close(srv.udp_fd);

@@ -15,8 +15,11 @@
 #include <stdint.h>
 
 #include "util/arena.h"
+#include "util/cidr.h"
 #include "zone/tree.h"
 #include "zone/zone.h"
+
+#define SNAP_ACL_MAX 64
 
 /* Settings the hot path needs; filled from the config by the control plane. */
 struct snap_opts {
@@ -31,6 +34,11 @@ struct snap_opts {
     uint8_t version_len;
     char identity[255];
     char version[255];
+    /* Forwarding: offered (RA set, names outside our data forwarded) only to clients in
+     * `acl` (server.allow_recursion), and only when there are upstreams. */
+    bool forwarding;
+    uint8_t nacl;
+    struct cidr acl[SNAP_ACL_MAX];
 };
 
 struct snap {

@@ -1,0 +1,41 @@
+#pragma once
+/*
+ * What the transports ask of the control plane for names outside our data, without
+ * depending on it (data plane -> control plane calls go through these pointers, set up by
+ * server/): answer from the forwarder's cache inline, or hand the question over to be
+ * forwarded and answered later.
+ *
+ * A struct net_pending is made by a transport (malloc: this is the slow path), owned by
+ * the receiver of `forward`, and ends with exactly one call of its `deliver`, on the control
+ * thread: with the answer, or with NULL when there is none to give (shutting down). deliver
+ * frees the pending.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "query/query.h"
+
+/* Per-thread counters of the transports; summed when read. */
+struct net_counters {
+    uint64_t cache_hits;
+    uint64_t cache_misses;
+    uint64_t forwarded;
+};
+
+struct net_pending {
+    struct net_pending *next; /* free for the receiver's lists */
+    struct query_info qi;     /* the question, the client's ID, flags and EDNS */
+    size_t limit;             /* the largest answer the client takes */
+    void (*deliver)(struct net_pending *p, const uint8_t *msg, size_t len);
+};
+
+struct net_hooks {
+    void *ctx;
+    /* Any thread, inside the snapshot read section: the answer from the cache for `qi`, in
+     * buf; returns its length, or 0 on a miss. */
+    int (*cached)(void *ctx, const struct query_info *qi, size_t limit, uint8_t *buf,
+                  size_t cap, struct net_counters *cnt);
+    /* Any thread: takes over `p`. */
+    void (*forward)(void *ctx, struct net_pending *p);
+};
