@@ -1,7 +1,13 @@
 /*
- * Zone-file entries: directives ($ORIGIN, $TTL, $INCLUDE, $GENERATE) and resource records.
- * The lexer (zonefile_lex.c) hands over one logical line at a time; each is handled on its
- * own, so an error costs only that entry.
+ * Zone-file parse: entries from the lexer (zonefile_lex.c) become records or directives.
+ * Each entry is handled on its own, so an error costs only that entry, and every problem is
+ * reported once at the line where its entry starts.
+ *
+ * The per-file state (origin, $TTL, last TTL, previous owner) lives in a struct that
+ * $INCLUDE copies for the included file, which is how RFC 1035's "changes do not leak back"
+ * falls out. An owner that fails to parse is remembered as bad rather than forgotten: the
+ * lines that inherit it are still checked (their errors reported) but not added, so neither
+ * a cascade of "missing owner name" nor records silently filed under an older owner result.
  */
 #include "dns/zonefile.h"
 
@@ -20,190 +26,243 @@
 #include "util/err.h"
 #include "util/wbuf.h"
 
-#define ZF_FILE_MAX     (1ull << 31)
-#define ZF_GENERATE_MAX 1000000
+/* The first read; the buffer doubles up to DNS_ZONEFILE_ENTRY_MAX when an entry needs it.
+ * Tests build with a tiny chunk to drive the lexer through a refill at every byte. */
+#ifndef ZF_READ_CHUNK
+#define ZF_READ_CHUNK (64u * 1024)
+#endif
 
-static int zf_parse(struct dns_zonefile *zf, struct dns_zonefile_src *src,
-                    struct dns_zonefile_state *st);
-
-/* A token for messages: shortened, never NUL-terminated in the source. */
-static int zf_show(const struct dns_tok *t)
-{
-    return t->len > 60 ? 60 : (int)t->len;
-}
+static void zf_parse(struct dns_zonefile *zf, struct dns_zonefile_src *src,
+                     struct dns_zonefile_state *st);
 
 static bool zf_is_meta(uint16_t type)
 {
     return type == 0 || type == DNS_TYPE_OPT || (type >= 128 && type <= 255);
 }
 
-/* Handles one record; `t` holds owner (unless blank_owner), TTL, class, type and RDATA. */
-static void zf_rr(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
-                  struct dns_zonefile_state *st, unsigned line, bool blank_owner,
-                  const struct dns_tok *t, size_t n)
+/* RFC 2181 8: a TTL with the top bit set is taken as 0. */
+static uint32_t zf_clamp_ttl(struct dns_zonefile *zf, const char *file, unsigned line, uint32_t ttl)
 {
-    const char *file = src->path;
-    uint8_t owner[DNS_NAME_MAXLEN];
-    size_t i = 0, olen;
+    if (ttl <= DNS_TTL_MAX)
+        return ttl;
+    dns_zonefile__msg(zf, false, file, line, "TTL %u is above 2147483647; using 0", ttl);
+    return 0;
+}
 
-    if (blank_owner) {
-        if (!st->have_owner) {
-            dns_zonefile__msg(zf, true, file, line, "no owner name (and no previous one)");
-            return;
-        }
-        memcpy(owner, st->owner, dns_name_len(st->owner));
-    } else {
-        int r = t[0].quoted ? ERR_NAME
-                            : dns_name_from_text(t[0].text, t[0].len, st->origin, owner, &olen);
-        if (r) {
-            dns_zonefile__msg(zf, true, file, line, "invalid owner name \"%.*s\" (%s)",
-                              zf_show(&t[0]), t[0].text, err_str(r));
-            return;
-        }
-        memcpy(st->owner, owner, olen);
-        st->have_owner = true;
-        i = 1;
-    }
-
-    uint32_t ttl = 0;
-    bool have_ttl = false, have_class = false;
-    uint16_t rclass = DNS_CLASS_IN;
-    while (i < n && !t[i].quoted && (!have_ttl || !have_class)) {
-        if (!have_ttl && t[i].text[0] >= '0' && t[i].text[0] <= '9') {
-            int r = dns_zonefile_ttl(t[i].text, t[i].len, &ttl);
+int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
+                       const struct dns_tok *t, size_t n, size_t *i, struct dns_zonefile_head *h)
+{
+    bool have_class = false;
+    uint16_t rclass;
+    h->have_ttl = false;
+    h->ttl = 0;
+    for (; *i < n && !t[*i].quoted && t[*i].len; (*i)++) {
+        const struct dns_tok *k = &t[*i];
+        if (!h->have_ttl && k->text[0] >= '0' && k->text[0] <= '9') {
+            int r = dns_zonefile_ttl(k->text, k->len, &h->ttl);
             if (r) {
-                dns_zonefile__msg(zf, true, file, line, "invalid TTL \"%.*s\"%s", zf_show(&t[i]),
-                                  t[i].text, r == ERR_RANGE ? " (above 2147483647)" : "");
-                return;
+                dns_zonefile__msg(zf, true, file, line, "invalid TTL \"%.*s\"%s",
+                                  dns_zonefile__show(k), k->text,
+                                  r == ERR_RANGE ? " (above 4294967295)" : "");
+                return ERR_SYNTAX;
             }
-            have_ttl = true;
-        } else if (!have_class && dns_class_from_text(t[i].text, t[i].len, &rclass) == 0) {
-            have_class = true;
+            h->ttl = zf_clamp_ttl(zf, file, line, h->ttl);
+            h->have_ttl = true;
+        } else if (!have_class && dns_class_from_text(k->text, k->len, &rclass) == 0) {
             if (rclass != DNS_CLASS_IN) {
                 dns_zonefile__msg(zf, true, file, line,
-                                  "class %.*s does not match the zone's class IN", zf_show(&t[i]),
-                                  t[i].text);
-                return;
+                                  "class %.*s does not match the zone's class IN",
+                                  dns_zonefile__show(k), k->text);
+                return ERR_SYNTAX;
             }
+            have_class = true;
         } else {
             break;
         }
-        i++;
     }
-    uint16_t type;
-    if (i >= n) {
+    if (*i >= n) {
         dns_zonefile__msg(zf, true, file, line, "missing type");
-        return;
+        return ERR_SYNTAX;
     }
-    if (t[i].quoted || dns_type_from_text(t[i].text, t[i].len, &type)) {
-        dns_zonefile__msg(zf, true, file, line, "unknown type \"%.*s\"", zf_show(&t[i]), t[i].text);
-        return;
+    const struct dns_tok *k = &t[*i];
+    if (k->quoted || dns_type_from_text(k->text, k->len, &h->type)) {
+        dns_zonefile__msg(zf, true, file, line, "unknown type \"%.*s\"", dns_zonefile__show(k),
+                          k->text);
+        return ERR_SYNTAX;
     }
-    if (zf_is_meta(type)) {
-        dns_zonefile__msg(zf, true, file, line, "type \"%.*s\" cannot be stored in a zone",
-                          zf_show(&t[i]), t[i].text);
-        return;
+    if (zf_is_meta(h->type)) {
+        dns_zonefile__msg(zf, true, file, line, "type %.*s cannot be used in a zone",
+                          dns_zonefile__show(k), k->text);
+        return ERR_SYNTAX;
     }
-    i++;
+    (*i)++;
+    return 0;
+}
 
-    struct wbuf w;
-    struct dns_rdata_error err = {0};
-    wbuf_init(&w, zf->rdata, sizeof(zf->rdata));
-    int r = dns_rdata_from_tokens(type, t + i, n - i, st->origin, &w, &err);
-    if (r) {
-        if (err.msg[0])
-            dns_zonefile__msg(zf, true, file, line, "%s", err.msg);
-        else
-            dns_zonefile__msg(zf, true, file, line, "invalid record data (%s)", err_str(r));
-        return;
-    }
-
-    if (have_ttl) {
+int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned line,
+                         struct dns_zonefile_state *st, const uint8_t *owner, size_t owner_len,
+                         const struct dns_zonefile_head *h, const struct dns_tok *t, size_t n)
+{
+    uint32_t ttl = 0;
+    bool soa_minimum = false;
+    if (h->have_ttl) {
+        ttl = h->ttl;
         st->last_ttl = ttl;
         st->have_last = true;
     } else if (st->have_default) {
         ttl = st->default_ttl;
     } else if (st->have_last) {
         ttl = st->last_ttl;
-    } else if (type == DNS_TYPE_SOA && w.pos >= 4) {
+    } else if (h->type == DNS_TYPE_SOA) {
+        soa_minimum = true;
+    } else {
+        dns_zonefile__msg(zf, true, file, line, "no TTL given, and no $TTL or earlier TTL");
+        return ERR_SYNTAX;
+    }
+
+    struct wbuf w;
+    struct dns_rdata_error err;
+    wbuf_init(&w, zf->rdata, sizeof(zf->rdata));
+    int r = dns_rdata_from_tokens(h->type, t, n, st->origin, &w, &err);
+    if (r) {
+        if (err.msg[0])
+            dns_zonefile__msg(zf, true, file, line, "%s", err.msg);
+        else
+            dns_zonefile__msg(zf, true, file, line, "invalid record data (%s)", err_str(r));
+        return ERR_SYNTAX;
+    }
+
+    if (soa_minimum && w.pos >= 4) {
+        /* BIND's rule for a zone without $TTL: the SOA MINIMUM then serves as $TTL. */
         const uint8_t *m = zf->rdata + w.pos - 4;
         ttl = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-        if (ttl > 0x7fffffffu)
-            ttl = 0;
-        dns_zonefile__msg(zf, false, file, line,
-                          "no TTL given and no $TTL: using the SOA minimum %u", ttl);
-        st->last_ttl = ttl;
-        st->have_last = true;
-    } else {
-        dns_zonefile__msg(zf, true, file, line, "no TTL given and no $TTL before this record");
-        return;
+        dns_zonefile__msg(zf, false, file, line, "no TTL given; using the SOA minimum %u", ttl);
+        ttl = zf_clamp_ttl(zf, file, line, ttl);
+        st->default_ttl = ttl;
+        st->have_default = true;
     }
+    if (!owner || !zf->o->rr || zf->stopped)
+        return 0;
 
     struct dns_zonefile_rr rr = {
         .owner = owner,
-        .type = type,
-        .rclass = rclass,
+        .owner_len = owner_len,
+        .type = h->type,
+        .rclass = DNS_CLASS_IN,
         .ttl = ttl,
         .rdata = zf->rdata,
         .rdlen = (uint16_t)w.pos,
         .file = file,
         .line = line,
     };
-    if (zf->o->rr) {
-        r = zf->o->rr(zf->o->ctx, &rr);
-        if (r) {
-            zf->stopped = true;
-            zf->stop_code = r;
-        }
+    r = zf->o->rr(zf->o->ctx, &rr);
+    if (r) {
+        zf->stopped = true;
+        zf->stop_code = r;
     }
-}
-
-/* Reads a whole file into a new buffer. */
-static int zf_read(const char *path, char **buf, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    int e = 0;
-    if (fstat(fd, &st) < 0)
-        e = errno;
-    else if (!S_ISREG(st.st_mode))
-        e = EINVAL;
-    else if ((uint64_t)st.st_size > ZF_FILE_MAX)
-        e = EFBIG;
-    if (e) {
-        close(fd);
-        return -e;
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    char *b = malloc(size ? size : 1);
-    if (!b) {
-        close(fd);
-        return -ENOMEM;
-    }
-    while (got < size) {
-        ssize_t k = read(fd, b + got, size - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    close(fd);
-    if (got != size) {
-        free(b);
-        return -EIO;
-    }
-    *buf = b;
-    *len = size;
     return 0;
 }
 
-static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
-                       struct dns_zonefile_state *st, unsigned line, const struct dns_tok *t,
-                       size_t n)
+/* A record entry: [owner] [TTL] [class] type RDATA. */
+static void zf_rr(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
+                  struct dns_zonefile_state *st, const struct dns_zonefile_entry *e)
 {
+    const struct dns_tok *t = zf->toks.v;
+    size_t n = zf->toks.n, i = 0;
+    const char *file = src->path;
+    uint8_t owner[DNS_NAME_MAXLEN];
+    size_t olen;
+    bool add = true;
+
+    if (e->blank_owner) {
+        if (st->owner_state == DNS_ZONEFILE_OWNER_NONE) {
+            dns_zonefile__msg(zf, true, file, e->line, "missing owner name");
+            return;
+        }
+        olen = dns_name_len(st->owner);
+        memcpy(owner, st->owner, olen);
+        add = st->owner_state == DNS_ZONEFILE_OWNER_OK;
+    } else {
+        int r = t[0].quoted ? ERR_NAME
+                            : dns_name_from_text(t[0].text, t[0].len, st->origin, owner, &olen);
+        if (r) {
+            dns_zonefile__msg(zf, true, file, e->line, "invalid owner name \"%.*s\" (%s)",
+                              dns_zonefile__show(&t[0]), t[0].text, err_str(r));
+            st->owner_state = DNS_ZONEFILE_OWNER_BAD;
+            return;
+        }
+        memcpy(st->owner, owner, olen);
+        st->owner_state = DNS_ZONEFILE_OWNER_OK;
+        i = 1;
+    }
+
+    struct dns_zonefile_head h;
+    if (dns_zonefile__head(zf, file, e->line, t, n, &i, &h))
+        return;
+    dns_zonefile__record(zf, file, e->line, st, add ? owner : NULL, olen, &h, t + i, n - i);
+}
+
+/* Opens a file for streaming. Returns 0 or a negative errno; *why names the problem. */
+static int zf_open(const char *path, struct dns_zonefile_src *s, const char **why)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        *why = err_str(-e);
+        return -e;
+    }
+    struct stat sb;
+    int e = 0;
+    *why = NULL;
+    if (fstat(fd, &sb) < 0)
+        e = errno;
+    else if (S_ISDIR(sb.st_mode))
+        e = EISDIR;
+    else if (!S_ISREG(sb.st_mode)) { /* a FIFO could block, /dev/zero never end */
+        e = EINVAL;
+        *why = "not a regular file";
+    }
+    char *mem = e ? NULL : malloc(ZF_READ_CHUNK);
+    if (!e && !mem)
+        e = ENOMEM;
+    if (e) {
+        close(fd);
+        if (!*why)
+            *why = err_str(-e);
+        return -e;
+    }
+    *s = (struct dns_zonefile_src){
+        .path = path, .fd = fd, .buf = mem, .mem = mem, .cap = ZF_READ_CHUNK, .line = 1};
+    return 0;
+}
+
+static void zf_close(struct dns_zonefile_src *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->mem);
+}
+
+/* The directory of `file` (with its slash) followed by `name`, or `name` when it is
+ * absolute or `file` has no directory. NULL when out of memory. */
+static char *zf_include_path(const char *file, const char *name, size_t len)
+{
+    const char *slash = strrchr(file, '/');
+    size_t dir = name[0] != '/' && slash ? (size_t)(slash - file) + 1 : 0;
+    char *path = malloc(dir + len + 1);
+    if (path) {
+        memcpy(path, file, dir);
+        memcpy(path + dir, name, len);
+        path[dir + len] = 0;
+    }
+    return path;
+}
+
+static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
+                       struct dns_zonefile_state *st, unsigned line)
+{
+    const struct dns_tok *t = zf->toks.v;
+    size_t n = zf->toks.n;
     const char *file = src->path;
     unsigned max = zf->o->max_include_depth ? zf->o->max_include_depth : 10;
     if (zf->o->no_include) {
@@ -212,178 +271,141 @@ static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *s
     }
     if (n < 2 || n > 3) {
         dns_zonefile__msg(zf, true, file, line,
-                          "$INCLUDE needs a file name and an optional "
-                          "origin");
+                          "$INCLUDE needs a file name and may have an origin");
         return;
     }
-    if (st->include_depth + 1 > max) {
+    if (st->depth >= max) {
         dns_zonefile__msg(zf, true, file, line, "$INCLUDE nested too deeply (limit %u)", max);
         return;
     }
-    /* The included file starts with our state; what it changes stays there (RFC 1035 5.1). */
+    /* The included file starts with our origin (or the one given) and TTLs but without a
+     * previous owner, as in BIND; what it changes stays there (RFC 1035 5.1). */
     struct dns_zonefile_state inner = *st;
-    inner.include_depth++;
+    inner.depth++;
+    inner.owner_state = DNS_ZONEFILE_OWNER_NONE;
     if (n == 3) {
         size_t len;
-        int r = dns_name_from_text(t[2].text, t[2].len, st->origin, inner.origin, &len);
+        int r = t[2].quoted
+                    ? ERR_NAME
+                    : dns_name_from_text(t[2].text, t[2].len, st->origin, inner.origin, &len);
         if (r) {
-            dns_zonefile__msg(zf, true, file, line, "invalid origin \"%.*s\" (%s)", zf_show(&t[2]),
-                              t[2].text, err_str(r));
+            dns_zonefile__msg(zf, true, file, line, "invalid $INCLUDE origin \"%.*s\" (%s)",
+                              dns_zonefile__show(&t[2]), t[2].text, err_str(r));
             return;
         }
     }
-    char path[4096];
-    const char *slash = strrchr(file, '/');
-    int k;
-    if (t[1].len && t[1].text[0] == '/')
-        k = snprintf(path, sizeof(path), "%.*s", (int)t[1].len, t[1].text);
-    else if (slash)
-        k = snprintf(path, sizeof(path), "%.*s/%.*s", (int)(slash - file), file, (int)t[1].len,
-                     t[1].text);
-    else
-        k = snprintf(path, sizeof(path), "%.*s", (int)t[1].len, t[1].text);
-    if (k < 0 || (size_t)k >= sizeof(path) || memchr(t[1].text, 0, t[1].len)) {
-        dns_zonefile__msg(zf, true, file, line, "$INCLUDE path too long");
-        return;
-    }
-    struct dns_zonefile_src inc = {.path = path, .line = 1};
-    char *buf;
-    int r = zf_read(path, &buf, &inc.len);
-    if (r) {
-        dns_zonefile__msg(zf, true, file, line, "cannot open \"%s\": %s", path, strerror(-r));
-        return;
-    }
-    inc.buf = buf;
-    zf_parse(zf, &inc, &inner);
-    free(buf);
-}
 
-static void zf_generate(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
-                        struct dns_zonefile_state *st, unsigned line, const struct dns_tok *t,
-                        size_t n)
-{
-    const char *file = src->path;
-    long start, stop, step = 1;
-    char range[64], extra;
-    if (n < 5 || t[1].len >= sizeof(range)) {
-        dns_zonefile__msg(zf, true, file, line,
-                          "$GENERATE needs a range, an owner, a type and data");
+    /* The file name may be quoted and have escapes; NUL cannot be in a path. */
+    char name[4096];
+    int len = dns_text_unescape(t[1].text, t[1].len, (uint8_t *)name, sizeof(name));
+    if (len <= 0 || memchr(name, 0, (size_t)len)) {
+        dns_zonefile__msg(zf, true, file, line, "invalid $INCLUDE file name \"%.*s\"",
+                          dns_zonefile__show(&t[1]), t[1].text);
         return;
     }
-    memcpy(range, t[1].text, t[1].len);
-    range[t[1].len] = 0;
-    int k = sscanf(range, "%ld-%ld/%ld%c", &start, &stop, &step, &extra);
-    if ((k != 2 && k != 3) || start < 0 || stop < start || step < 1 || stop > 0x7fffffffL) {
-        dns_zonefile__msg(zf, true, file, line, "invalid $GENERATE range \"%s\"", range);
+    char *path = zf_include_path(file, name, (size_t)len);
+    if (!path) {
+        zf->stopped = true;
+        zf->stop_code = -ENOMEM;
         return;
     }
-    if ((stop - start) / step + 1 > ZF_GENERATE_MAX) {
-        dns_zonefile__msg(zf, true, file, line, "$GENERATE range \"%s\" has more than %d steps",
-                          range, ZF_GENERATE_MAX);
-        return;
+    struct dns_zonefile_src inc;
+    const char *why;
+    if (zf_open(path, &inc, &why) == 0) {
+        zf_parse(zf, &inc, &inner);
+        zf_close(&inc);
+    } else {
+        dns_zonefile__msg(zf, true, file, line, "cannot open \"%s\": %s", path, why);
     }
-    size_t m = n - 2;
-    struct dns_tok *gt = malloc(m * sizeof(*gt));
-    size_t *starts = malloc(m * sizeof(*starts));
-    if (!gt || !starts) {
-        free(gt);
-        free(starts);
-        dns_zonefile__msg(zf, true, file, line, "out of memory");
-        return;
-    }
-    for (long v = start; v <= stop && !zf->stopped; v += step) {
-        size_t pos = 0;
-        int r = 0;
-        for (size_t i = 0; i < m && !r; i++) {
-            starts[i] = pos;
-            gt[i] = t[i + 2];
-            r = dns_zonefile__subst(zf, &t[i + 2], v, &pos);
-            gt[i].len = pos - starts[i];
-        }
-        if (r) {
-            dns_zonefile__msg(zf, true, file, line, "invalid $GENERATE substitution");
-            break;
-        }
-        for (size_t i = 0; i < m; i++)
-            gt[i].text = zf->gen + starts[i];
-        zf_rr(zf, src, st, line, false, gt, m);
-    }
-    free(gt);
-    free(starts);
+    free(path);
 }
 
 static void zf_directive(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
                          struct dns_zonefile_state *st, unsigned line)
 {
-    const struct dns_tok *t = zf->toks;
-    size_t n = zf->ntok;
+    const struct dns_tok *t = zf->toks.v;
+    size_t n = zf->toks.n;
     const char *file = src->path;
     if (t[0].len == 7 && strncasecmp(t[0].text, "$ORIGIN", 7) == 0) {
-        size_t len;
         uint8_t origin[DNS_NAME_MAXLEN];
-        int r =
-            n == 2 ? dns_name_from_text(t[1].text, t[1].len, st->origin, origin, &len) : ERR_SYNTAX;
-        if (r)
+        size_t len;
+        if (n != 2) {
             dns_zonefile__msg(zf, true, file, line, "$ORIGIN needs one domain name");
+            return;
+        }
+        int r = t[1].quoted ? ERR_NAME
+                            : dns_name_from_text(t[1].text, t[1].len, st->origin, origin, &len);
+        if (r)
+            dns_zonefile__msg(zf, true, file, line, "invalid $ORIGIN \"%.*s\" (%s)",
+                              dns_zonefile__show(&t[1]), t[1].text, err_str(r));
         else
             memcpy(st->origin, origin, len);
     } else if (t[0].len == 4 && strncasecmp(t[0].text, "$TTL", 4) == 0) {
         uint32_t ttl;
-        if (n != 2 || dns_zonefile_ttl(t[1].text, t[1].len, &ttl)) {
-            dns_zonefile__msg(zf, true, file, line, "invalid $TTL \"%.*s\"",
-                              n >= 2 ? zf_show(&t[1]) : 0, n >= 2 ? t[1].text : "");
+        int r = 0;
+        if (n != 2) {
+            dns_zonefile__msg(zf, true, file, line, "$TTL needs one TTL");
+        } else if (t[1].quoted || (r = dns_zonefile_ttl(t[1].text, t[1].len, &ttl)) != 0) {
+            dns_zonefile__msg(zf, true, file, line, "invalid TTL \"%.*s\"%s",
+                              dns_zonefile__show(&t[1]), t[1].text,
+                              !t[1].quoted && r == ERR_RANGE ? " (above 4294967295)" : "");
         } else {
-            st->default_ttl = ttl;
+            st->default_ttl = zf_clamp_ttl(zf, file, line, ttl);
             st->have_default = true;
         }
     } else if (t[0].len == 8 && strncasecmp(t[0].text, "$INCLUDE", 8) == 0) {
-        zf_include(zf, src, st, line, t, n);
+        zf_include(zf, src, st, line);
     } else if (t[0].len == 9 && strncasecmp(t[0].text, "$GENERATE", 9) == 0) {
-        zf_generate(zf, src, st, line, t, n);
+        dns_zonefile__generate(zf, file, line, st);
     } else {
-        dns_zonefile__msg(zf, true, file, line, "unknown directive \"%.*s\"", zf_show(&t[0]),
-                          t[0].text);
+        dns_zonefile__msg(zf, true, file, line, "unknown directive \"%.*s\"",
+                          dns_zonefile__show(&t[0]), t[0].text);
     }
 }
 
-static int zf_parse(struct dns_zonefile *zf, struct dns_zonefile_src *src,
-                    struct dns_zonefile_state *st)
+static void zf_parse(struct dns_zonefile *zf, struct dns_zonefile_src *src,
+                     struct dns_zonefile_state *st)
 {
     struct dns_zonefile_entry e;
     while (!zf->stopped) {
         int r = dns_zonefile__next(zf, src, &e);
         if (r == 0)
             break;
+        if (r == ERR_SYNTAX)
+            continue; /* reported; the entry is skipped */
         if (r < 0) {
-            if (r != ERR_SYNTAX) {
-                dns_zonefile__msg(zf, true, src->path, e.line, "out of memory");
-                zf->stopped = true;
-                zf->stop_code = r;
-            }
-            continue;
+            zf->stopped = true;
+            zf->stop_code = r;
+            break;
         }
-        if (!e.blank_owner && !zf->toks[0].quoted && zf->toks[0].text[0] == '$')
+        /* Directives are known by their '$' even when indented: no TTL, class or type
+         * starts with one. */
+        const struct dns_tok *t0 = &zf->toks.v[0];
+        if (!t0->quoted && t0->text[0] == '$')
             zf_directive(zf, src, st, e.line);
         else
-            zf_rr(zf, src, st, e.line, e.blank_owner, zf->toks, zf->ntok);
+            zf_rr(zf, src, st, &e);
     }
-    return 0;
 }
 
-static int zf_run(const char *name, const char *text, size_t len, const struct dns_zonefile_opts *o)
+static int zf_run(struct dns_zonefile_src *src, const struct dns_zonefile_opts *o)
 {
+    static const uint8_t root[1] = {0};
     struct dns_zonefile *zf = calloc(1, sizeof(*zf));
     if (!zf)
         return -ENOMEM;
     zf->o = o;
+    zf->max_errors = o->max_errors ? o->max_errors : 100;
     struct dns_zonefile_state st = {0};
-    static const uint8_t root[1] = {0};
     const uint8_t *origin = o->origin ? o->origin : root;
     memcpy(st.origin, origin, dns_name_len(origin));
-    struct dns_zonefile_src src = {.path = name, .buf = text, .len = len, .line = 1};
-    zf_parse(zf, &src, &st);
-    int r = zf->stop_code ? zf->stop_code : (zf->errors ? ERR_SYNTAX : 0);
-    free(zf->toks);
+
+    zf_parse(zf, src, &st);
+
+    /* -ENOMEM is only returned: the caller says it once, for the whole zone. */
+    int r = zf->stop_code ? zf->stop_code : zf->errors ? ERR_SYNTAX : 0;
+    free(zf->toks.v);
+    free(zf->gtoks.v);
     free(zf->gen);
     free(zf);
     return r;
@@ -392,23 +414,25 @@ static int zf_run(const char *name, const char *text, size_t len, const struct d
 int dns_zonefile_parse_string(const char *name, const char *text, size_t len,
                               const struct dns_zonefile_opts *o)
 {
-    return zf_run(name, text, len, o);
+    struct dns_zonefile_src src = {
+        .path = name, .fd = -1, .buf = text, .len = len, .eof = true, .line = 1};
+    return zf_run(&src, o);
 }
 
 int dns_zonefile_parse_file(const char *path, const struct dns_zonefile_opts *o)
 {
-    char *buf;
-    size_t len;
-    int r = zf_read(path, &buf, &len);
+    struct dns_zonefile_src src;
+    const char *why;
+    int r = zf_open(path, &src, &why);
     if (r) {
         if (o->msg) {
             char text[512];
-            snprintf(text, sizeof(text), "cannot open \"%s\": %s", path, strerror(-r));
+            snprintf(text, sizeof(text), "cannot open \"%s\": %s", path, why);
             o->msg(o->ctx, true, path, 0, text);
         }
         return r;
     }
-    r = zf_run(path, buf, len, o);
-    free(buf);
+    r = zf_run(&src, o);
+    zf_close(&src);
     return r;
 }

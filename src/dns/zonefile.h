@@ -1,34 +1,62 @@
 #pragma once
 /*
- * RFC 1035 master files ("zone files"), as BIND, Knot and NSD read them: $ORIGIN, $TTL,
- * $INCLUDE (relative to the including file, depth-limited; origin and TTL changes inside do
- * not leak back), BIND's $GENERATE, parentheses across lines, ';' comments, quoted strings,
- * \X and \DDD escapes, '@', relative and absolute names, a blank owner meaning the previous
- * one, TTL and class in either order, TTL units (1h30m), every type of dns/rdata.h and the
- * RFC 3597 generic form.
+ * RFC 1035 master files ("zone files"), read as BIND, Knot and NSD read them: $ORIGIN
+ * (relative to the current origin too), $TTL, $INCLUDE, BIND's $GENERATE, parentheses
+ * across lines, ';' comments, quoted strings, \X and \DDD escapes, '@', relative and
+ * absolute names, a blank at the start of a line meaning the previous owner, TTL and class
+ * in either order and each optional, TTL units (1h30m), CRLF line ends, every type of
+ * dns/rdata.h and the RFC 3597 generic form ("TYPE65400 \# 2 abcd").
  *
- * TTLs: an RR without one takes $TTL, else the last TTL given, else (the SOA at the top of a
- * file without $TTL) the SOA MINIMUM, with a warning. Only class IN is accepted. TTLs above
- * 2^31-1 are errors (RFC 2181 8).
+ * The parser calls `rr` for each record, with the owner absolute (case kept), and `msg`
+ * for each problem with the file and the line where the record or directive starts
+ * (1-based). After an error it goes on with the next entry, so that a caller can list every
+ * error, up to `max_errors`. Whether a record belongs to the zone (out-of-zone owners, a
+ * missing SOA) is the caller's decision, not the parser's.
  *
- * The parser calls `rr` for each record (owner absolute, case kept) and `msg` for each
- * problem, naming the file and the line where the entry starts; after an error it goes on
- * with the next entry, so a caller can list every error, up to `max_errors`. Deciding what
- * belongs to the zone (out-of-zone data, a missing SOA) is the caller's job.
+ * Decisions where the RFCs leave room (BIND's behaviour unless said otherwise):
+ *  - TTL of a record without one: $TTL if given, else the last TTL given explicitly (RFC
+ *    1035), else, for an SOA record, its MINIMUM field with a warning (it then acts as $TTL);
+ *    any other record without a TTL anywhere before it is an error.
+ *  - A TTL (or $TTL) above 2^31-1 is used as 0, with a warning (RFC 2181 8); one above
+ *    2^32-1 is an error. Units: s m h d w in either case; "1h30m", "90"; not "1h30".
+ *  - Only class IN; any other class (CH, HS, NONE, ANY, CLASSn other than CLASS1) is an error.
+ *  - Meta types (0, OPT, 128-255: TSIG, AXFR, ANY, ...) are errors.
+ *  - $INCLUDE paths are relative to the directory of the including file; for
+ *    dns_zonefile_parse_string that is the directory part of `name` (the current directory
+ *    when it has none). The included file starts with the includer's origin (or the one
+ *    given), $TTL and last TTL but no previous owner; nothing it changes leaks back. Only
+ *    regular files are read.
+ *  - Directives are recognised at the start of an entry even when it is indented.
+ *  - $GENERATE range lhs [ttl] [class] type rhs...: as BIND, including ${offset,width,base}
+ *    with bases d o x X n N, "$$" and "\$" for a literal '$', any type but meta types, and a
+ *    single rhs token re-split at blanks after substitution (so `MX "10 mx$"` works);
+ *    several rhs tokens are accepted too (`MX 10 mx$`). The range is start-stop[/step] with
+ *    0 <= start <= stop <= 2^31-1, at most `max_generate` records; a substituted value must
+ *    not be negative. Generated records do not become the "previous owner".
+ *  - Outside quoted strings only printable ASCII, blanks and escapes are allowed; a NUL byte
+ *    is an error anywhere, other control bytes (but tab) anywhere but in comments. A quoted
+ *    string ends on its line. CR is a blank, so CR LF ends a line.
+ *  - An entry (one line, or lines joined by parentheses) may be at most
+ *    DNS_ZONEFILE_ENTRY_MAX bytes; a longer one is an error and is skipped.
  *
- * Memory: each file is read whole (the pointers in a dns_zonefile_rr are valid during the
- * callback only); everything is freed before returning. Control plane; any thread, one
- * parse per opts.
+ * Memory: files are streamed through a buffer that grows to at most DNS_ZONEFILE_ENTRY_MAX
+ * per open file, so a 60 MB zone needs no more than that. The pointers in a dns_zonefile_rr
+ * and the strings passed to `msg` are valid during the callback only. Everything is freed
+ * before the parse functions return. Control plane; any thread (the callbacks run in the
+ * calling thread).
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#define DNS_ZONEFILE_ENTRY_MAX (1u << 20)
+
 struct dns_zonefile_rr {
-    const uint8_t *owner; /* wire form, absolute */
+    const uint8_t *owner; /* wire form, absolute, case kept */
+    size_t owner_len;
     uint16_t type;
-    uint16_t rclass;
+    uint16_t rclass; /* always DNS_CLASS_IN */
     uint32_t ttl;
     const uint8_t *rdata; /* uncompressed wire form, checked against the type */
     uint16_t rdlen;
@@ -38,29 +66,36 @@ struct dns_zonefile_rr {
 
 /* Returns 0 to go on, anything else to stop parsing with that value. */
 typedef int (*dns_zonefile_rr_fn)(void *ctx, const struct dns_zonefile_rr *rr);
+/* `error` false is a warning. `line` 0: about the file as a whole (it cannot be read). */
 typedef void (*dns_zonefile_msg_fn)(void *ctx, bool error, const char *file, unsigned line,
                                     const char *msg);
 
 struct dns_zonefile_opts {
-    const uint8_t *origin;      /* the initial $ORIGIN: the zone apex (wire form) */
+    const uint8_t *origin;      /* the initial $ORIGIN, normally the zone apex (wire form);
+                                 * NULL: the root */
     unsigned max_include_depth; /* 0: 10 */
-    unsigned max_errors;        /* 0: 100; then "too many errors" and the parse stops */
+    unsigned max_errors;        /* 0: 100; the parse stops after that many errors, with a
+                                 * warning "too many errors" */
+    unsigned max_generate;      /* records per $GENERATE; 0: 1000000 */
     bool no_include;            /* refuse $INCLUDE (for input that is not the operator's) */
     dns_zonefile_rr_fn rr;
     dns_zonefile_msg_fn msg;
     void *ctx;
 };
 
-/* Parses a file. Returns 0 when no error was reported, ERR_SYNTAX when some were, the
- * callback's value when it stopped the parse, or -errno when `path` cannot be read (also
- * reported through msg, with line 0). */
+/*
+ * Parses a zone file. Returns 0 when no error was reported, ERR_SYNTAX when some were, the
+ * rr callback's value when it stopped the parse, -ENOMEM, or -errno when `path` cannot be
+ * read (also reported through msg, with line 0: `cannot open "path": reason`).
+ */
 int dns_zonefile_parse_file(const char *path, const struct dns_zonefile_opts *o);
 
-/* The same for text in memory; `name` is used in messages, and a relative $INCLUDE path is
- * taken relative to the current directory. */
+/* The same for text in memory (need not be NUL-terminated); `name` stands for the file in
+ * messages and records, and its directory is where relative $INCLUDE paths start. */
 int dns_zonefile_parse_string(const char *name, const char *text, size_t len,
                               const struct dns_zonefile_opts *o);
 
-/* A TTL as zone files write it: a number, or numbers with units s, m, h, d, w in any case
- * (1h30m). Returns 0, ERR_SYNTAX or ERR_RANGE (above 2^31-1). */
+/* A TTL as zone files write it: a number, or numbers each followed by a unit s, m, h, d, w
+ * in either case (1h30m). Returns 0 with *out up to 4294967295 (the caller applies RFC 2181
+ * to values above 2^31-1), ERR_SYNTAX or ERR_RANGE. */
 int dns_zonefile_ttl(const char *s, size_t len, uint32_t *out);

@@ -1,7 +1,8 @@
 #pragma once
 /*
- * Internals shared by zonefile.c (entries, directives, records) and zonefile_lex.c (the
- * lexer and $GENERATE text substitution). Not for use outside src/dns/zonefile*.c.
+ * Internals shared by zonefile.c (the parse, records, $ORIGIN, $TTL, $INCLUDE),
+ * zonefile_lex.c (the buffered reader and the lexer) and zonefile_gen.c ($GENERATE). Not for
+ * use outside src/dns/zonefile*.c.
  */
 
 #include <stdbool.h>
@@ -12,50 +13,77 @@
 #include "dns/text.h"
 #include "dns/zonefile.h"
 
-/* One file being read. */
-struct dns_zonefile_src {
-    const char *path;
-    const char *buf;
-    size_t len;
-    size_t pos;
-    unsigned line; /* current line, 1-based */
-    int depth;     /* paren depth */
+/* A growable token array. */
+struct dns_zonefile_toks {
+    struct dns_tok *v;
+    size_t n, cap;
 };
 
-/* The state that $ORIGIN, $TTL and the previous RR change, per file. */
+/*
+ * One file being read: either text in memory (fd -1, all of it in buf, eof set) or a file
+ * streamed through `mem`. Entries never straddle a refill: the lexer keeps the unread part of
+ * the current entry at the front of the buffer and reads more behind it.
+ */
+struct dns_zonefile_src {
+    const char *path; /* for messages and records */
+    int fd;
+    const char *buf; /* the bytes: mem, or the caller's text */
+    char *mem;       /* owned buffer of a file */
+    size_t cap, len, pos;
+    bool eof;
+    unsigned line; /* of buf[pos], 1-based */
+};
+
+/* What the previous record left for a line that starts with a blank. */
+enum dns_zonefile_owner {
+    DNS_ZONEFILE_OWNER_NONE, /* none yet: an error */
+    DNS_ZONEFILE_OWNER_OK,
+    DNS_ZONEFILE_OWNER_BAD, /* it was invalid (reported): check the record, do not add it */
+};
+
+/* The state that directives and records change, one per file ($INCLUDE copies it). */
 struct dns_zonefile_state {
     uint8_t origin[DNS_NAME_MAXLEN];
     uint8_t owner[DNS_NAME_MAXLEN];
-    bool have_owner;
-    uint32_t default_ttl; /* $TTL */
+    enum dns_zonefile_owner owner_state;
+    uint32_t default_ttl; /* $TTL, or the SOA minimum used in its place */
     bool have_default;
     uint32_t last_ttl; /* the last TTL given explicitly */
     bool have_last;
-    unsigned include_depth;
+    unsigned depth; /* of $INCLUDE */
 };
 
 /* One parse. */
 struct dns_zonefile {
     const struct dns_zonefile_opts *o;
-    unsigned errors;
+    unsigned errors, max_errors;
     bool stopped;
     int stop_code;
-    struct dns_tok *toks;
-    size_t ntok, captok;
-    char *gen; /* $GENERATE output text */
+    struct dns_zonefile_toks toks;  /* the current entry */
+    struct dns_zonefile_toks gtoks; /* $GENERATE: one record's substituted tokens */
+    char *gen;                      /* $GENERATE: their text */
     size_t gencap;
+    char lexerr[128]; /* the first lexical error of the current entry */
     uint8_t rdata[65535];
 };
 
 /* An entry: the tokens of one logical line (parentheses joined), in zf->toks. */
 struct dns_zonefile_entry {
     unsigned line;    /* where it starts */
-    bool blank_owner; /* the line starts with a blank: same owner as before */
+    bool blank_owner; /* its line starts with a blank: same owner as before */
+};
+
+/* The fields between the owner and the RDATA. */
+struct dns_zonefile_head {
+    uint32_t ttl;
+    bool have_ttl;
+    uint16_t type;
 };
 
 /*
- * Reads the next entry into zf->toks. Returns 1 for an entry, 0 at the end of the file, or
- * ERR_SYNTAX after reporting a lexical error (the rest of that line is skipped).
+ * Reads the next entry into zf->toks (token texts point into src->buf until the next call).
+ * Returns 1 for an entry, 0 at the end of the file, ERR_SYNTAX after reporting a lexical
+ * error (the whole entry is skipped), or -ENOMEM.
  */
 int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *src,
                        struct dns_zonefile_entry *e);
@@ -64,10 +92,25 @@ int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *src,
 void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file, unsigned line,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Writes `tok` with $GENERATE substitutions for `value` into zf->gen at *pos. Returns 0 or
- * ERR_SYNTAX (bad ${...}) / -ENOMEM. */
-int dns_zonefile__subst(struct dns_zonefile *zf, const struct dns_tok *tok, long value,
-                        size_t *pos);
+/* Appends a token. Returns 0 or -ENOMEM. */
+int dns_zonefile__push(struct dns_zonefile_toks *a, const struct dns_tok *tok);
 
-/* Appends a token to zf->toks. */
-int dns_zonefile__push(struct dns_zonefile *zf, const struct dns_tok *tok);
+/* At most 60 bytes of a token, for "%.*s" in messages. */
+int dns_zonefile__show(const struct dns_tok *t);
+
+/* Parses [TTL] [class] type (in either order) from t[*i]; on success *i is past the type.
+ * Reports and returns ERR_SYNTAX on error. */
+int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
+                       const struct dns_tok *t, size_t n, size_t *i, struct dns_zonefile_head *h);
+
+/*
+ * Parses the RDATA tokens, settles the TTL and hands the record to the rr callback (only
+ * checks it when `owner` is NULL). Returns 0, or ERR_SYNTAX after reporting an error.
+ */
+int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned line,
+                         struct dns_zonefile_state *st, const uint8_t *owner, size_t owner_len,
+                         const struct dns_zonefile_head *h, const struct dns_tok *t, size_t n);
+
+/* $GENERATE, with its tokens in zf->toks (t[0] is the directive). */
+void dns_zonefile__generate(struct dns_zonefile *zf, const char *file, unsigned line,
+                            struct dns_zonefile_state *st);

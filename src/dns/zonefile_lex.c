@@ -1,13 +1,28 @@
 /*
- * Zone-file lexer: turns the text into entries (the tokens of one logical line, with
- * parentheses joining lines), keeping quoted strings as single tokens and escapes raw for
- * the name and RDATA parsers. Also TTL values and the $GENERATE substitutions.
+ * Zone-file lexer: turns the bytes of one file into entries, an entry being the tokens of
+ * one logical line (newlines inside parentheses are blanks). Quoted strings are single
+ * tokens; escapes stay raw for the name and RDATA parsers (dns/text.h), which decode them
+ * as their field requires.
+ *
+ * Files are streamed. The lexer is a byte-at-a-time state machine (with tight loops over
+ * the common runs of plain characters), so it can stop anywhere and resume after a refill:
+ * it keeps the current entry's text at the front of the buffer, reads more behind it, and
+ * records tokens as offsets from the entry start so that moving or growing the buffer does
+ * not invalidate them. Text before the first token of an entry (blank lines, comments) is
+ * dropped at once, so only an entry itself must fit in DNS_ZONEFILE_ENTRY_MAX; a longer one
+ * is reported and skipped to its end without being kept.
+ *
+ * A lexical error (a bad byte, an unterminated quote, an unbalanced parenthesis) does not
+ * stop the scan: the rest of the entry is read in the same way, so that the parse resumes
+ * with the next entry, and the first error is reported once at the line where the entry
+ * starts.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dns/zonefile_int.h"
 #include "util/err.h"
@@ -24,297 +39,434 @@ void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file, un
     va_end(ap);
     if (zf->o->msg)
         zf->o->msg(zf->o->ctx, error, file, line, text);
-    if (!error)
-        return;
-    unsigned max = zf->o->max_errors ? zf->o->max_errors : 100;
-    if (++zf->errors >= max) {
+    if (error && ++zf->errors >= zf->max_errors) {
+        /* A warning, so that a caller counting errors sees exactly max_errors. */
+        snprintf(text, sizeof(text), "too many errors (limit %u); stopping here", zf->max_errors);
         if (zf->o->msg)
-            zf->o->msg(zf->o->ctx, true, file, line, "too many errors; stopping here");
+            zf->o->msg(zf->o->ctx, false, file, line, text);
         zf->stopped = true;
-        zf->stop_code = ERR_SYNTAX;
     }
 }
 
-int dns_zonefile__push(struct dns_zonefile *zf, const struct dns_tok *tok)
+int dns_zonefile__push(struct dns_zonefile_toks *a, const struct dns_tok *tok)
 {
-    if (zf->ntok == zf->captok) {
-        size_t ncap = zf->captok ? zf->captok * 2 : 64;
-        struct dns_tok *nt = realloc(zf->toks, ncap * sizeof(*nt));
-        if (!nt)
+    if (a->n == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 64;
+        struct dns_tok *nv =
+            ncap <= SIZE_MAX / sizeof(*nv) ? realloc(a->v, ncap * sizeof(*nv)) : NULL;
+        if (!nv)
             return -ENOMEM;
-        zf->toks = nt;
-        zf->captok = ncap;
+        a->v = nv;
+        a->cap = ncap;
     }
-    zf->toks[zf->ntok++] = *tok;
+    a->v[a->n++] = *tok;
     return 0;
 }
 
-static bool zf_delim(char c)
+int dns_zonefile__show(const struct dns_tok *t)
+{
+    return t->len > 60 ? 60 : (int)t->len;
+}
+
+/* ---- the buffered reader -------------------------------------------------------------- */
+
+/* Drops the first `keep` bytes of the buffer, grows it when it is full and reads more.
+ * Returns 0 (s->eof set at the end of the file) or a negative errno. */
+static int zf_refill(struct dns_zonefile_src *s, size_t keep)
+{
+    if (keep) {
+        memmove(s->mem, s->mem + keep, s->len - keep);
+        s->len -= keep;
+        s->pos -= keep;
+    }
+    if (s->len == s->cap) {
+        size_t ncap = s->cap * 2;
+        char *m = realloc(s->mem, ncap);
+        if (!m)
+            return -ENOMEM;
+        s->mem = m;
+        s->buf = m;
+        s->cap = ncap;
+    }
+    for (;;) {
+        ssize_t k = read(s->fd, s->mem + s->len, s->cap - s->len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        if (k == 0)
+            s->eof = true;
+        s->len += (size_t)k;
+        return 0;
+    }
+}
+
+/* ---- the lexer ---------------------------------------------------------------------------- */
+
+enum zf_lex_state { ZF_BLANK, ZF_WORD, ZF_QUOTE, ZF_COMMENT };
+
+struct zf_lex {
+    size_t start; /* the entry's text (or what is left of the line before it) in buf */
+    size_t tok;   /* the token being read, in buf */
+    size_t depth; /* of parentheses */
+    enum zf_lex_state st;
+    bool bol;   /* at the beginning of a line */
+    bool lead;  /* the current line starts with a blank */
+    bool esc;   /* the previous byte was a backslash */
+    bool begun; /* the entry has started: e->line is set */
+    bool skip;  /* the entry has an error: read it to its end, keep nothing */
+};
+
+static bool zf_plain(unsigned char c)
+{
+    return c > ' ' && c < 0x7f && c != '"' && c != '(' && c != ')' && c != ';' && c != '\\';
+}
+
+static bool zf_delim(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(' || c == ')' ||
            c == '"';
 }
 
-/* Reports a lexical error and skips what is left of the current line. */
-static int zf_lex_error(struct dns_zonefile *zf, struct dns_zonefile_src *src, unsigned line,
-                        const char *what)
+/* The byte after the current one, or -1 (the caller made sure it is in the buffer unless
+ * the file ends). */
+static int zf_peek(const struct dns_zonefile_src *s)
 {
-    dns_zonefile__msg(zf, true, src->path, line, "%s", what);
-    while (src->pos < src->len && src->buf[src->pos] != '\n')
-        src->pos++;
-    src->depth = 0;
-    zf->ntok = 0;
-    return ERR_SYNTAX;
+    return s->pos + 1 < s->len ? (unsigned char)s->buf[s->pos + 1] : -1;
 }
 
-int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *src,
-                       struct dns_zonefile_entry *e)
+/* A line end at the current byte: LF, or CR LF. */
+static bool zf_eol(const struct dns_zonefile_src *s, unsigned char c)
 {
-    const char *b = src->buf;
-    bool line_start = src->pos == 0 || b[src->pos - 1] == '\n';
-    bool blank = false;
-    zf->ntok = 0;
-    e->line = src->line;
-    e->blank_owner = false;
+    return c == '\n' || (c == '\r' && zf_peek(s) == '\n');
+}
 
-    while (src->pos < src->len) {
-        char c = b[src->pos];
-        if (c == '\n') {
-            src->pos++;
-            src->line++;
-            if (src->depth == 0) {
-                if (zf->ntok)
-                    return 1;
-                line_start = true;
-                blank = false;
-            }
-            continue;
-        }
-        if (c == ' ' || c == '\t' || c == '\r') {
-            if (line_start && zf->ntok == 0 && src->depth == 0)
-                blank = true;
-            line_start = false;
-            src->pos++;
-            continue;
-        }
-        line_start = false;
-        if (c == ';') {
-            while (src->pos < src->len && b[src->pos] != '\n')
-                src->pos++;
-            continue;
-        }
-        if (zf->ntok == 0 && src->depth == 0) {
-            e->line = src->line;
-            e->blank_owner = blank;
-        }
-        if (c == '(') {
-            src->depth++;
-            src->pos++;
-            continue;
-        }
-        if (c == ')') {
-            if (src->depth == 0)
-                return zf_lex_error(zf, src, src->line, "unbalanced parentheses");
-            src->depth--;
-            src->pos++;
-            continue;
-        }
-        struct dns_tok tok = {.offset = src->pos};
-        if (c == '"') {
-            size_t i = src->pos + 1;
-            while (i < src->len && b[i] != '"' && b[i] != '\n') {
-                if (b[i] == '\\' && i + 1 < src->len && b[i + 1] != '\n')
-                    i++;
-                i++;
-            }
-            if (i >= src->len || b[i] != '"')
-                return zf_lex_error(zf, src, src->line, "unterminated quoted string");
-            tok.text = b + src->pos + 1;
-            tok.len = i - src->pos - 1;
-            tok.quoted = true;
-            src->pos = i + 1;
-        } else {
-            size_t i = src->pos;
-            while (i < src->len && !zf_delim(b[i])) {
-                unsigned char ch = (unsigned char)b[i];
-                if (ch < 0x20 || ch == 0x7f)
-                    return zf_lex_error(zf, src, src->line, "invalid character in the file");
-                if (ch == '\\' && i + 1 < src->len && b[i + 1] != '\n')
-                    i++;
-                i++;
-            }
-            tok.text = b + src->pos;
-            tok.len = i - src->pos;
-            src->pos = i;
-        }
-        if (tok.len > 65535)
-            return zf_lex_error(zf, src, src->line, "token longer than 65535 bytes");
-        int r = dns_zonefile__push(zf, &tok);
-        if (r)
-            return r;
+static void zf_begin(struct zf_lex *lx, const struct dns_zonefile_src *s,
+                     struct dns_zonefile_entry *e)
+{
+    if (!lx->begun) {
+        lx->begun = true;
+        e->line = s->line;
+        e->blank_owner = lx->lead;
     }
-    if (src->depth) {
-        src->depth = 0;
-        zf->ntok = 0;
-        dns_zonefile__msg(zf, true, src->path, e->line, "unbalanced parentheses");
+}
+
+static void zf_fail(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns_zonefile_src *s,
+                    struct dns_zonefile_entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void zf_fail(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns_zonefile_src *s,
+                    struct dns_zonefile_entry *e, const char *fmt, ...)
+{
+    zf_begin(lx, s, e);
+    if (!lx->skip) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(zf->lexerr, sizeof(zf->lexerr), fmt, ap);
+        va_end(ap);
+        lx->skip = true;
+        zf->toks.n = 0;
+    }
+}
+
+static void zf_bad_byte(struct dns_zonefile *zf, struct zf_lex *lx,
+                        const struct dns_zonefile_src *s, struct dns_zonefile_entry *e,
+                        unsigned char c)
+{
+    if (c >= 0x80)
+        zf_fail(zf, lx, s, e, "non-ASCII byte \\%03u outside quotes (write it as \\DDD)", c);
+    else
+        zf_fail(zf, lx, s, e, "invalid byte \\%03u", c);
+}
+
+/* Records the token that ends at s->pos (offsets from the entry start; see zf_finish). */
+static int zf_token(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns_zonefile_src *s,
+                    bool quoted)
+{
+    if (lx->skip)
+        return 0;
+    struct dns_tok t = {
+        .offset = lx->tok - lx->start,
+        .len = s->pos - lx->tok - (quoted ? 2 : 0), /* without the quotes */
+        .quoted = quoted,
+    };
+    return dns_zonefile__push(&zf->toks, &t);
+}
+
+/* Makes room for more input and reads it. */
+static int zf_more(struct dns_zonefile *zf, struct zf_lex *lx, struct dns_zonefile_src *s,
+                   struct dns_zonefile_entry *e)
+{
+    bool holding = !lx->skip && (zf->toks.n || lx->st == ZF_WORD || lx->st == ZF_QUOTE);
+    size_t keep = holding ? lx->start : s->pos;
+    if (keep == 0 && s->len == s->cap && s->cap >= DNS_ZONEFILE_ENTRY_MAX) {
+        zf_fail(zf, lx, s, e, "entry longer than %u bytes", DNS_ZONEFILE_ENTRY_MAX);
+        keep = s->pos;
+    }
+    int r = zf_refill(s, keep);
+    if (keep <= lx->tok)
+        lx->tok -= keep;
+    lx->start = 0; /* keep is the entry start, or nothing before s->pos is needed */
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0) {
+        dns_zonefile__msg(zf, true, s->path, s->line, "cannot read \"%s\": %s", s->path,
+                          err_str(r));
+        s->eof = true;
+    }
+    return 0;
+}
+
+/* The entry is complete: report its error, or point the tokens at their text. */
+static int zf_finish(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns_zonefile_src *s,
+                     struct dns_zonefile_entry *e)
+{
+    /* Text in memory has no buffer to overflow; the same limit keeps results the same. */
+    if (s->pos - lx->start > DNS_ZONEFILE_ENTRY_MAX)
+        zf_fail(zf, lx, s, e, "entry longer than %u bytes", DNS_ZONEFILE_ENTRY_MAX);
+    if (lx->skip) {
+        dns_zonefile__msg(zf, true, s->path, e->line, "%s", zf->lexerr);
+        zf->toks.n = 0;
         return ERR_SYNTAX;
     }
-    return zf->ntok ? 1 : 0;
+    for (size_t i = 0; i < zf->toks.n; i++) {
+        struct dns_tok *t = &zf->toks.v[i];
+        t->text = s->buf + lx->start + t->offset + (t->quoted ? 1 : 0);
+    }
+    return 1;
 }
+
+int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *s,
+                       struct dns_zonefile_entry *e)
+{
+    struct zf_lex lx = {.start = s->pos, .st = ZF_BLANK, .bol = true};
+    int r;
+    zf->toks.n = 0;
+    zf->lexerr[0] = 0;
+    e->line = s->line;
+    e->blank_owner = false;
+
+    for (;;) {
+        /* Two bytes ahead, so that CR LF can be seen as one line end. */
+        if (s->len - s->pos < 2 && !s->eof) {
+            if ((r = zf_more(zf, &lx, s, e)) < 0)
+                return r;
+            continue;
+        }
+        if (s->pos == s->len)
+            break;
+        const char *b = s->buf, *p = b + s->pos, *end = b + s->len;
+        unsigned char c = (unsigned char)*p;
+
+        switch (lx.st) {
+        case ZF_COMMENT:
+            while (p < end && *p != '\n' && *p != 0)
+                p++;
+            s->pos = (size_t)(p - b);
+            if (p < end && *p == 0) {
+                zf_bad_byte(zf, &lx, s, e, 0);
+                s->pos++;
+            } else if (p < end) {
+                lx.st = ZF_BLANK;
+            }
+            continue;
+
+        case ZF_WORD:
+            if (lx.esc) {
+                lx.esc = false;
+                if (zf_eol(s, c)) {
+                    /* A backslash at the end of a line escapes nothing: the token ends
+                     * with it, and the field's parser reports it. */
+                    if ((r = zf_token(zf, &lx, s, false)) < 0)
+                        return r;
+                    lx.st = ZF_BLANK;
+                    continue;
+                }
+                if ((c < ' ' && c != '\t') || c >= 0x7f)
+                    zf_bad_byte(zf, &lx, s, e, c);
+                s->pos++;
+                continue;
+            }
+            while (p < end && zf_plain((unsigned char)*p))
+                p++;
+            s->pos = (size_t)(p - b);
+            if (end - p < 2 && !s->eof)
+                continue; /* refill first: zf_eol may need the next byte */
+            if (p == end)
+                continue;
+            c = (unsigned char)*p;
+            if (c == '\\') {
+                lx.esc = true;
+                s->pos++;
+            } else if (zf_delim(c)) {
+                if ((r = zf_token(zf, &lx, s, false)) < 0)
+                    return r;
+                lx.st = ZF_BLANK;
+            } else {
+                zf_bad_byte(zf, &lx, s, e, c);
+                s->pos++;
+            }
+            continue;
+
+        case ZF_QUOTE:
+            if (!lx.esc) {
+                while (p < end && *p != '"' && *p != '\\' && *p != '\n' &&
+                       ((unsigned char)*p >= ' ' || *p == '\t') && *p != 0x7f)
+                    p++;
+                s->pos = (size_t)(p - b);
+                if (p == end || (end - p < 2 && !s->eof))
+                    continue;
+                c = (unsigned char)*p;
+            }
+            if (zf_eol(s, c)) {
+                /* Quoted strings do not span lines; the line end is seen again as a
+                 * blank, so the entry still ends where it should. */
+                zf_fail(zf, &lx, s, e, "unterminated quoted string");
+                lx.esc = false;
+                lx.st = ZF_BLANK;
+                continue;
+            }
+            if (lx.esc) {
+                lx.esc = false;
+            } else if (c == '\\') {
+                lx.esc = true;
+            } else if (c == '"') {
+                s->pos++;
+                if ((r = zf_token(zf, &lx, s, true)) < 0)
+                    return r;
+                lx.st = ZF_BLANK;
+                continue;
+            }
+            if ((c < ' ' && c != '\t') || c == 0x7f)
+                zf_bad_byte(zf, &lx, s, e, c);
+            s->pos++;
+            continue;
+
+        case ZF_BLANK:
+            if (c == '\n') {
+                s->pos++;
+                s->line++;
+                lx.bol = true;
+                lx.lead = false;
+                if (lx.depth == 0) {
+                    if (zf->toks.n || lx.skip)
+                        return zf_finish(zf, &lx, s, e);
+                    lx.begun = false; /* "()" alone, or nothing */
+                    lx.start = s->pos;
+                }
+                continue;
+            }
+            if (lx.bol) {
+                lx.lead = c == ' ' || c == '\t';
+                lx.bol = false;
+            }
+            if (c == ' ' || c == '\t' || c == '\r') {
+                s->pos++;
+                continue;
+            }
+            if (c == ';') {
+                lx.st = ZF_COMMENT;
+                s->pos++;
+                continue;
+            }
+            zf_begin(&lx, s, e);
+            if (c == '(') {
+                lx.depth++;
+                s->pos++;
+            } else if (c == ')') {
+                if (lx.depth == 0)
+                    zf_fail(zf, &lx, s, e, "unbalanced parentheses");
+                else
+                    lx.depth--;
+                s->pos++;
+            } else if (c == '"') {
+                lx.tok = s->pos++;
+                lx.st = ZF_QUOTE;
+            } else {
+                lx.tok = s->pos; /* the word state takes this byte too */
+                lx.st = ZF_WORD;
+            }
+            continue;
+        }
+    }
+
+    /* The end of the file. */
+    if (lx.st == ZF_WORD) {
+        if ((r = zf_token(zf, &lx, s, false)) < 0)
+            return r;
+    } else if (lx.st == ZF_QUOTE) {
+        zf_fail(zf, &lx, s, e, "unterminated quoted string");
+    }
+    lx.st = ZF_BLANK;
+    if (lx.depth)
+        zf_fail(zf, &lx, s, e, "unbalanced parentheses");
+    if (zf->toks.n || lx.skip)
+        return zf_finish(zf, &lx, s, e);
+    return 0;
+}
+
+/* ---- TTLs ----------------------------------------------------------------------------------- */
 
 int dns_zonefile_ttl(const char *s, size_t len, uint32_t *out)
 {
-    uint64_t total = 0, num = 0;
-    bool digits = false, any = false;
+    uint64_t total = 0;
+    bool big = false;
+    size_t i = 0;
     if (len == 0)
         return ERR_SYNTAX;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c >= '0' && c <= '9') {
-            num = num * 10 + (uint64_t)(c - '0');
-            if (num > 0xffffffffull)
-                return ERR_RANGE;
-            digits = true;
-            continue;
+    while (i < len) {
+        uint64_t num = 0;
+        size_t first = i;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            num = num * 10 + (uint64_t)(s[i] - '0');
+            if (num > UINT32_MAX) {
+                big = true;
+                num = UINT32_MAX; /* go on, to tell a syntax error from a range error */
+            }
+        }
+        if (i == first)
+            return ERR_SYNTAX;
+        if (i == len) {
+            /* A plain number only on its own: "1h30" is an error (as in BIND). */
+            if (first != 0)
+                return ERR_SYNTAX;
+            total = num;
+            break;
         }
         uint64_t mult;
-        switch (c | 0x20) {
+        switch (s[i]) {
         case 's':
+        case 'S':
             mult = 1;
             break;
         case 'm':
+        case 'M':
             mult = 60;
             break;
         case 'h':
+        case 'H':
             mult = 3600;
             break;
         case 'd':
+        case 'D':
             mult = 86400;
             break;
         case 'w':
+        case 'W':
             mult = 604800;
             break;
         default:
             return ERR_SYNTAX;
         }
-        if (!digits)
-            return ERR_SYNTAX;
+        i++;
         total += num * mult;
-        if (total > 0xffffffffull)
-            return ERR_RANGE;
-        num = 0;
-        digits = false;
-        any = true;
+        if (total > UINT32_MAX) {
+            big = true;
+            total = UINT32_MAX;
+        }
     }
-    if (!digits && !any)
-        return ERR_SYNTAX;
-    total += num;
-    if (total > 0x7fffffffull)
+    if (big)
         return ERR_RANGE;
     *out = (uint32_t)total;
-    return 0;
-}
-
-static int zf_gen_reserve(struct dns_zonefile *zf, size_t need)
-{
-    if (need <= zf->gencap)
-        return 0;
-    size_t ncap = zf->gencap ? zf->gencap : 1024;
-    while (ncap < need)
-        ncap *= 2;
-    char *ng = realloc(zf->gen, ncap);
-    if (!ng)
-        return -ENOMEM;
-    zf->gen = ng;
-    zf->gencap = ncap;
-    return 0;
-}
-
-/* One ${offset,width,base} (or plain $) value, formatted as BIND does. */
-static int zf_gen_value(struct dns_zonefile *zf, long v, int width, char base, size_t *pos)
-{
-    char tmp[160];
-    int n;
-    if (width < 0 || width > 64 || v < 0)
-        return ERR_SYNTAX;
-    switch (base) {
-    case 'd':
-        n = snprintf(tmp, sizeof(tmp), "%0*ld", width, v);
-        break;
-    case 'o':
-        n = snprintf(tmp, sizeof(tmp), "%0*lo", width, (unsigned long)v);
-        break;
-    case 'x':
-        n = snprintf(tmp, sizeof(tmp), "%0*lx", width, (unsigned long)v);
-        break;
-    case 'X':
-        n = snprintf(tmp, sizeof(tmp), "%0*lX", width, (unsigned long)v);
-        break;
-    case 'n':
-    case 'N': {
-        /* Nibbles, least significant first, each followed by a dot except the last, for
-         * reverse names: ${0,4,n} of 0x1a2b is "b.2.a.1". The width counts nibbles. */
-        char hex[40];
-        int h =
-            snprintf(hex, sizeof(hex), base == 'n' ? "%0*lx" : "%0*lX", width, (unsigned long)v);
-        n = 0;
-        for (int i = h - 1; i >= 0; i--) {
-            tmp[n++] = hex[i];
-            if (i)
-                tmp[n++] = '.';
-        }
-        tmp[n] = 0;
-        break;
-    }
-    default:
-        return ERR_SYNTAX;
-    }
-    if (n < 0 || zf_gen_reserve(zf, *pos + (size_t)n + 1))
-        return -ENOMEM;
-    memcpy(zf->gen + *pos, tmp, (size_t)n);
-    *pos += (size_t)n;
-    return 0;
-}
-
-int dns_zonefile__subst(struct dns_zonefile *zf, const struct dns_tok *tok, long value, size_t *pos)
-{
-    const char *s = tok->text;
-    size_t len = tok->len;
-    for (size_t i = 0; i < len; i++) {
-        if (zf_gen_reserve(zf, *pos + 2))
-            return -ENOMEM;
-        if (s[i] == '\\' && i + 1 < len) {
-            zf->gen[(*pos)++] = s[i++];
-            zf->gen[(*pos)++] = s[i];
-            continue;
-        }
-        if (s[i] != '$') {
-            zf->gen[(*pos)++] = s[i];
-            continue;
-        }
-        long offset = 0;
-        int width = 0;
-        char base = 'd';
-        if (i + 1 < len && s[i + 1] == '{') {
-            const char *end = memchr(s + i + 2, '}', len - i - 2);
-            if (!end)
-                return ERR_SYNTAX;
-            char spec[64];
-            size_t sl = (size_t)(end - (s + i + 2));
-            if (sl == 0 || sl >= sizeof(spec))
-                return ERR_SYNTAX;
-            memcpy(spec, s + i + 2, sl);
-            spec[sl] = 0;
-            char b = 'd', extra;
-            int k = sscanf(spec, "%ld,%d,%c%c", &offset, &width, &b, &extra);
-            if (k < 1 || k > 3)
-                return ERR_SYNTAX;
-            base = b;
-            i = (size_t)(end - s);
-        }
-        int r = zf_gen_value(zf, value + offset, width, base, pos);
-        if (r)
-            return r;
-    }
     return 0;
 }
