@@ -52,9 +52,8 @@ static int cache__match(struct cds_lfht_node *node, const void *arg)
 {
     const struct cache_entry *e = caa_container_of(node, struct cache_entry, node);
     const struct cache_key *k = arg;
-    return e->key.name_len == k->name_len && e->key.type == k->type &&
-           e->key.rclass == k->rclass && e->key.do_bit == k->do_bit &&
-           memcmp(e->key.name, k->name, k->name_len) == 0;
+    return e->key.name_len == k->name_len && e->key.type == k->type && e->key.rclass == k->rclass &&
+           e->key.do_bit == k->do_bit && memcmp(e->key.name, k->name, k->name_len) == 0;
 }
 
 static void cache__free_entry(struct rcu_head *head)
@@ -165,17 +164,13 @@ static size_t cache__victim(struct cache *c, uint64_t now)
     }
 }
 
-void cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m)
+bool cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m)
 {
-    if (!c || !c->cap || !m->lifetime) {
-        cache_msg_free(m);
-        return;
-    }
+    if (!c || !c->cap || !m->lifetime)
+        return false;
     struct cache_entry *e = malloc(sizeof(*e));
-    if (!e) {
-        cache_msg_free(m);
-        return;
-    }
+    if (!e)
+        return false;
     uint64_t now = cache_now_ms();
     e->stored_ms = now;
     e->expires_ms = now + (uint64_t)m->lifetime * 1000u;
@@ -185,8 +180,8 @@ void cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m
     cds_lfht_node_init(&e->node);
 
     rcu_read_lock();
-    struct cds_lfht_node *old = cds_lfht_add_replace(c->ht, cache__hash(c, k), cache__match, k,
-                                                     &e->node);
+    struct cds_lfht_node *old =
+        cds_lfht_add_replace(c->ht, cache__hash(c, k), cache__match, k, &e->node);
     if (old) {
         struct cache_entry *oe = caa_container_of(old, struct cache_entry, node);
         e->slot = oe->slot;
@@ -198,6 +193,7 @@ void cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m
     }
     c->ring[e->slot] = e;
     rcu_read_unlock();
+    return true;
 }
 
 size_t cache_size(const struct cache *c)

@@ -45,8 +45,10 @@ void cache_free(struct cache *c);
 int cache_answer(struct cache *c, const struct cache_key *k, const struct cache_client *cl,
                  uint8_t *buf, size_t cap, struct cache_stats *st);
 
-/* Control thread only (it registers as an RCU reader). Takes ownership of m. */
-void cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m);
+/* Control thread only (it registers as an RCU reader). Returns true when the cache took m
+ * (it stays valid until this thread's next store or flush); false when m may not be cached
+ * (no lifetime, no room, no memory): the caller still owns it. */
+bool cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m);
 void cache_flush(struct cache *c);
 
 /* Control thread: entries held and evicted so far. */

@@ -22,8 +22,8 @@ static void cache_msg__u32(uint8_t *p, uint32_t v)
 
 /* Rewrites every record of the reply with our writer; records the TTL positions. */
 static int cache_msg__rewrite(struct cursor *c, const struct dns_header *h, struct dns_writer *dw,
-                              uint16_t *ttl_off, uint32_t *ttl, uint16_t *nttl,
-                              uint32_t *min_ttl, uint32_t *soa_neg)
+                              uint16_t *ttl_off, uint32_t *ttl, uint16_t *nttl, uint32_t *min_ttl,
+                              uint32_t *soa_neg)
 {
     static const enum dns_section sect[3] = {DNS_SECTION_ANSWER, DNS_SECTION_AUTHORITY,
                                              DNS_SECTION_ADDITIONAL};
@@ -46,8 +46,7 @@ static int cache_msg__rewrite(struct cursor *c, const struct dns_header *h, stru
                 return ERR_FORMAT;
             uint32_t t = rr.ttl > DNS_TTL_MAX ? 0 : rr.ttl; /* RFC 2181 8 */
             size_t start = dns_writer_len(dw);
-            if (dns_writer_rr(dw, sect[s], rr.owner, rr.type, rr.rclass, t, rd,
-                              (uint16_t)out.pos))
+            if (dns_writer_rr(dw, sect[s], rr.owner, rr.type, rr.rclass, t, rd, (uint16_t)out.pos))
                 return ERR_FORMAT;
             /* The TTL follows the owner (as written: maybe compressed), type and class. */
             struct cursor wc;
@@ -64,8 +63,8 @@ static int cache_msg__rewrite(struct cursor *c, const struct dns_header *h, stru
                 *min_ttl = t;
             if (s == 1 && rr.type == DNS_TYPE_SOA && out.pos >= 4) {
                 const uint8_t *m = rd + out.pos - 4;
-                uint32_t minimum = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 |
-                                   (uint32_t)m[2] << 8 | m[3];
+                uint32_t minimum =
+                    (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
                 *soa_neg = t < minimum ? t : minimum;
             }
         }
@@ -176,8 +175,8 @@ int cache_msg_render(const struct cache_msg *m, const struct cache_client *c, ui
     size_t opt = c->edns ? 11 : 0;
     if (cap < DNS_UDP_MIN || limit < (size_t)12 + m->qname_len + 4 + opt)
         return ERR_SPACE;
-    uint16_t flags = DNS_FLAG_QR | DNS_FLAG_RA | (c->flags & (DNS_FLAG_RD | DNS_FLAG_CD)) |
-                     m->rcode;
+    uint16_t flags =
+        DNS_FLAG_QR | DNS_FLAG_RA | (c->flags & (DNS_FLAG_RD | DNS_FLAG_CD)) | m->rcode;
     if (m->ad && (c->do_bit || (c->flags & DNS_FLAG_AD)))
         flags |= DNS_FLAG_AD;
     size_t len;

@@ -21,10 +21,10 @@
 #include "util/log.h"
 #include "util/siphash.h"
 
-#define FWD_BUCKETS 4096
+#define FWD_BUCKETS       4096
 #define FWD_MAX_QUESTIONS 10000
-#define FWD_MAX_WAITERS 1000
-#define FWD_LOG "nanodns.forwarder"
+#define FWD_MAX_WAITERS   1000
+#define FWD_LOG           "nanodns.forwarder"
 
 struct fwd_question;
 
@@ -286,17 +286,17 @@ static void fwd__finish(struct fwd_question *q, struct cache_msg *msg)
     f->nquestions--;
     if (!msg)
         f->stats.servfail++;
+    /* Into the cache before any client hears the answer: a client that asks again at once
+     * (or without RD) must find it there. The entry stays valid while we answer: only this
+     * thread evicts or flushes. */
+    bool cached = msg && f->cfg.cache_enabled && cache_store(f->cache, &q->key, msg);
     while (q->waiters) {
         struct net_pending *p = q->waiters;
         q->waiters = p->next;
         fwd__answer(f, p, msg, DNS_RCODE_SERVFAIL);
     }
-    if (msg) {
-        if (f->cfg.cache_enabled && f->cache)
-            cache_store(f->cache, &q->key, msg);
-        else
-            cache_msg_free(msg);
-    }
+    if (msg && !cached)
+        cache_msg_free(msg);
     uv_close((uv_handle_t *)&q->timer, fwd__question_closed);
 }
 

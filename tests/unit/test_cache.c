@@ -278,8 +278,8 @@ static void test_table(void **state)
 
     assert_false(hit(c, &ka, &st));
     assert_int_equal(st.misses, 1);
-    cache_store(c, &ka, ma);
-    cache_store(c, &kb, mb);
+    assert_true(cache_store(c, &ka, ma));
+    assert_true(cache_store(c, &kb, mb));
     assert_int_equal(cache_size(c), 2);
     assert_true(hit(c, &ka, &st)); /* a is now recently used */
     assert_int_equal(st.hits, 1);
@@ -290,7 +290,7 @@ static void test_table(void **state)
     kd.type = DNS_TYPE_AAAA;
     assert_false(hit(c, &kd, &st));
 
-    cache_store(c, &kc, mc); /* full: b (not used since) goes */
+    assert_true(cache_store(c, &kc, mc)); /* full: b (not used since) goes */
     assert_int_equal(cache_size(c), 2);
     assert_int_equal(cache_evictions(c), 1);
     assert_true(hit(c, &ka, &st));
@@ -298,7 +298,7 @@ static void test_table(void **state)
     assert_true(hit(c, &kc, &st));
 
     /* storing the same key again replaces the entry, no eviction */
-    cache_store(c, &kc, msg_for("c", &kc));
+    assert_true(cache_store(c, &kc, msg_for("c", &kc)));
     assert_int_equal(cache_size(c), 2);
     assert_int_equal(cache_evictions(c), 1);
     assert_true(hit(c, &kc, &st));
@@ -317,13 +317,16 @@ static void test_table(void **state)
     struct cache_key kn = {.name_len = (uint8_t)dns_name_len(lname), .type = DNS_TYPE_A,
                            .rclass = DNS_CLASS_IN};
     memcpy(kn.name, lname, kn.name_len);
-    cache_store(c, &kn, m);
+    assert_false(cache_store(c, &kn, m));
     assert_int_equal(cache_size(c), 0);
+    cache_msg_free(m);
     cache_free(c);
 
     /* a cache of size 0 keeps nothing */
     c = cache_new(0);
-    cache_store(c, &ka, msg_for("a", &ka));
+    m = msg_for("a", &ka);
+    assert_false(cache_store(c, &ka, m));
+    cache_msg_free(m);
     assert_false(hit(c, &ka, &st));
     cache_free(c);
 }
