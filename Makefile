@@ -17,7 +17,7 @@ CC := gcc
 endif
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
-PKGS    := jansson liburcu liburcu-cds libuv
+PKGS    := jansson liburcu liburcu-cds libuv libmicrohttpd libcurl libcrypto
 FUZZ_SECONDS ?= 60
 
 # pkg-config is expanded lazily so that `make test` can install the packages first.
@@ -103,7 +103,7 @@ deps-test:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/nanodns start --host 127.0.0.1 --port 5353 --mgmt-port 9053
+	$(BUILD)/nanodns start --host 127.0.0.1 --port 5353 --mgmt-host 127.0.0.1 --mgmt-port 9053
 
 test: deps-test
 	@$(MAKE) --no-print-directory check

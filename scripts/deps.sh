@@ -3,18 +3,19 @@
 #
 #   scripts/deps.sh build   packages to build build/nanodns
 #   scripts/deps.sh test    the above plus what `make test` runs (cmocka, clang for the
-#                           fuzz targets, pytest, dnspython, dig, kdig)
+#                           fuzz targets, pytest, dnspython, dig, kdig, promtool)
 #
 # Only missing packages are installed. As root apt-get runs directly, otherwise through
 # sudo. The package lists are refreshed only when an install fails without them.
 set -eu
 
-BUILD_PKGS="make gcc libc6-dev pkg-config libjansson-dev liburcu-dev libuv1-dev"
+BUILD_PKGS="make gcc libc6-dev pkg-config libjansson-dev liburcu-dev libuv1-dev libmicrohttpd-dev
+libcurl4-openssl-dev libssl-dev"
 TEST_PKGS="clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython
-bind9-dnsutils knot-dnsutils knot"
+bind9-dnsutils knot-dnsutils knot prometheus python3-prometheus-client"
 # Servers the tests start themselves as reference implementations (on 127.0.0.1, high
 # ports). Installing them must not start or enable their system services.
-DAEMONS="knot"
+DAEMONS="knot prometheus"
 
 case "${1:-build}" in
 build) want="$BUILD_PKGS" ;;

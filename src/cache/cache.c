@@ -25,7 +25,11 @@ struct cache {
     struct cds_lfht *ht;
     uint8_t hkey[16];
     struct cache_entry **ring; /* CLOCK order; writer only */
-    size_t cap, n, hand;
+    size_t cap;  /* fixed at cache_new */
+    size_t hand; /* writer only */
+    /* Written by the writer only, with relaxed atomic stores: cache_size and
+     * cache_evictions read them from other threads. */
+    size_t n;
     uint64_t evictions;
 };
 
@@ -100,7 +104,7 @@ void cache_flush(struct cache *c)
         free(c->ring[i]);
         c->ring[i] = NULL;
     }
-    c->n = 0;
+    __atomic_store_n(&c->n, 0, __ATOMIC_RELAXED);
     c->hand = 0;
 }
 
@@ -157,7 +161,7 @@ static size_t cache__victim(struct cache *c, uint64_t now)
             continue;
         }
         if (!expired)
-            c->evictions++;
+            __atomic_store_n(&c->evictions, c->evictions + 1, __ATOMIC_RELAXED);
         cds_lfht_del(c->ht, &v->node);
         call_rcu(&v->rcu, cache__free_entry);
         return slot;
@@ -187,7 +191,8 @@ bool cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m
         e->slot = oe->slot;
         call_rcu(&oe->rcu, cache__free_entry);
     } else if (c->n < c->cap) {
-        e->slot = c->n++;
+        e->slot = c->n;
+        __atomic_store_n(&c->n, c->n + 1, __ATOMIC_RELAXED);
     } else {
         e->slot = cache__victim(c, now);
     }
@@ -198,12 +203,12 @@ bool cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m
 
 size_t cache_size(const struct cache *c)
 {
-    return c ? c->n : 0;
+    return c ? __atomic_load_n(&c->n, __ATOMIC_RELAXED) : 0;
 }
 
 uint64_t cache_evictions(const struct cache *c)
 {
-    return c ? c->evictions : 0;
+    return c ? __atomic_load_n(&c->evictions, __ATOMIC_RELAXED) : 0;
 }
 
 size_t cache_capacity(const struct cache *c)

@@ -51,7 +51,9 @@ int cache_answer(struct cache *c, const struct cache_key *k, const struct cache_
 bool cache_store(struct cache *c, const struct cache_key *k, struct cache_msg *m);
 void cache_flush(struct cache *c);
 
-/* Control thread: entries held and evicted so far. */
+/* Any thread (relaxed reads, so possibly a moment behind): entries held, entries evicted
+ * so far (expired ones that make room do not count), and the capacity. Hits and misses are
+ * counted by the callers of cache_answer, per thread. */
 size_t cache_size(const struct cache *c);
 uint64_t cache_evictions(const struct cache *c);
 size_t cache_capacity(const struct cache *c);

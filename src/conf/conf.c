@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,14 @@
 #endif
 
 #define CONF_FILE_MAX (256u * 1024 * 1024)
+
+void conf_checksum(const uint8_t *buf, size_t len, char out[17])
+{
+    uint8_t md[SHA256_DIGEST_LENGTH];
+    SHA256(buf, len, md);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
 
 void conf_free(struct conf *c)
 {
@@ -180,6 +189,7 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     }
     memcpy(c->raw, buf, len);
     c->raw_len = len;
+    conf_checksum(buf, len, c->checksum);
     conf_data_deinit(&cd);
     zone_builder_free(b);
     json_decref(root);
@@ -199,12 +209,8 @@ fail:
     return r;
 }
 
-int conf_load_file(const char *path, const struct conf_overrides *ov, struct conf **out,
-                   struct snap **snap_out, struct conf_diag *d)
+int conf_read_file(const char *path, uint8_t **bufp, size_t *lenp, struct conf_diag *d)
 {
-    *out = NULL;
-    if (snap_out)
-        *snap_out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -241,21 +247,53 @@ int conf_load_file(const char *path, const struct conf_overrides *ov, struct con
         free(buf);
         return -EIO;
     }
-    int r = conf_load(path, buf, size, ov, out, snap_out, d);
+    *bufp = buf;
+    *lenp = size;
+    return 0;
+}
+
+int conf_load_file(const char *path, const struct conf_overrides *ov, struct conf **out,
+                   struct snap **snap_out, struct conf_diag *d)
+{
+    *out = NULL;
+    if (snap_out)
+        *snap_out = NULL;
+    uint8_t *buf;
+    size_t size;
+    int r = conf_read_file(path, &buf, &size, d);
+    if (r)
+        return r;
+    r = conf_load(path, buf, size, ov, out, snap_out, d);
     free(buf);
-    if (r == 0) {
-        (*out)->path = strdup(path);
-        if (!(*out)->path) {
-            conf_free(*out);
-            *out = NULL;
-            if (snap_out) {
-                snap_free(*snap_out);
-                *snap_out = NULL;
-            }
-            return -ENOMEM;
+    if (r == 0 && conf_set_path(*out, path)) {
+        conf_free(*out);
+        *out = NULL;
+        if (snap_out) {
+            snap_free(*snap_out);
+            *snap_out = NULL;
         }
+        return -ENOMEM;
     }
     return r;
+}
+
+int conf_set_raw(struct conf *c, uint8_t *buf, size_t len)
+{
+    free(c->raw);
+    c->raw = buf;
+    c->raw_len = len;
+    conf_checksum(buf, len, c->checksum);
+    return 0;
+}
+
+int conf_set_path(struct conf *c, const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -ENOMEM;
+    free(c->path);
+    c->path = p;
+    return 0;
 }
 
 int conf_format_pylist(const struct conf_strlist *l, char *out, size_t cap)

@@ -53,6 +53,9 @@ struct conf_server {
     struct conf_label identity;
     struct conf_label version;
     struct conf_strlist allow_recursion;
+    char *mgmt_token; /* "" = none */
+    double sync_startup_delay;
+    double sync_interval;
 };
 
 struct conf {
@@ -68,6 +71,7 @@ struct conf {
     char *path;          /* NULL for the embedded example */
     uint8_t *raw;        /* the exact bytes loaded */
     size_t raw_len;
+    char checksum[17]; /* first 16 hex digits of SHA-256 over raw, as NanoDNS */
 };
 
 /* Command-line settings that win over the file, on every (re)load. */
@@ -101,6 +105,18 @@ int conf_load_file(const char *path, const struct conf_overrides *ov, struct con
                    struct snap **snap_out, struct conf_diag *diag);
 
 void conf_free(struct conf *c);
+
+/* Reads a config file whole (at most CONF_FILE_MAX bytes) into a malloc'ed buffer. Returns 0,
+ * or an error (also in diag). */
+int conf_read_file(const char *path, uint8_t **buf, size_t *len, struct conf_diag *d);
+/* Replaces the bytes the config is said to come from (takes `buf`, a malloc'ed buffer) and
+ * recomputes the checksum: a version bump changes the bytes, not the meaning. */
+int conf_set_raw(struct conf *c, uint8_t *buf, size_t len);
+/* Names the file the config came from (conf_load leaves it NULL). 0 or -ENOMEM. */
+int conf_set_path(struct conf *c, const char *path);
+
+/* The NanoDNS checksum: the first 16 hex digits of SHA-256 over `buf`, NUL-terminated. */
+void conf_checksum(const uint8_t *buf, size_t len, char out[17]);
 
 /* The example config that NanoDNS's `init` writes, embedded byte for byte. */
 const uint8_t *conf_example(size_t *len);

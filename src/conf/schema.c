@@ -146,6 +146,19 @@ static bool conf_check_log_format(const char *path, const char *value, struct co
     return false;
 }
 
+/* Empty (no token) or up to 256 visible ASCII characters, as a Bearer token is sent. */
+static bool conf_check_token(const char *path, const char *value, struct conf_diag *d)
+{
+    size_t n = strlen(value);
+    bool ok = n <= 256;
+    for (const char *c = value; *c && ok; c++)
+        ok = *c > 0x20 && *c < 0x7f;
+    if (!ok)
+        conf_diag_error(d, "%s: invalid token (expected at most 256 visible ASCII characters)",
+                        path);
+    return ok;
+}
+
 /* clang-format off */
 const struct conf_opt conf_server_opts[] = {
     {"host", CONF_T_STR, OFF(host), 0, 0, "\"0.0.0.0\"", false, conf_check_host,
@@ -195,6 +208,12 @@ const struct conf_opt conf_server_opts[] = {
      "hostname.bind, id.server and NSID; true: the host name, false: hidden"},
     {"version", CONF_T_LABEL, OFF(version), 0, 255, "true", true, NULL,
      "version.bind and version.server; true: \"nanodns <version>\", false: hidden"},
+    {"mgmt_token", CONF_T_STR, OFF(mgmt_token), 0, 0, "\"\"", true, conf_check_token,
+     "bearer token for POST requests to the management API, sent to peers; \"\": none"},
+    {"sync_startup_delay", CONF_T_NUM, OFF(sync_startup_delay), 0, 86400, "10", false, NULL,
+     "seconds from start to the first pull from peers"},
+    {"sync_interval", CONF_T_NUM, OFF(sync_interval), 0.05, 86400, "30", true, NULL,
+     "seconds between pulls from peers"},
 };
 /* clang-format on */
 const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);
@@ -339,6 +358,51 @@ void conf_schema_load(const json_t *server, struct conf_server *out, struct conf
         if (!known)
             conf_diag_warn(d, "server.%s: unknown key (ignored)", key);
     }
+}
+
+static bool conf_schema__same(const struct conf_opt *o, const struct conf_server *a,
+                              const struct conf_server *b)
+{
+    const void *fa = (const char *)a + o->offset, *fb = (const char *)b + o->offset;
+    switch (o->type) {
+    case CONF_T_BOOL:
+        return *(const bool *)fa == *(const bool *)fb;
+    case CONF_T_INT:
+        return *(const int64_t *)fa == *(const int64_t *)fb;
+    case CONF_T_NUM:
+        return *(const double *)fa == *(const double *)fb;
+    case CONF_T_STR: {
+        const char *x = *(char *const *)fa, *y = *(char *const *)fb;
+        return strcmp(x ? x : "", y ? y : "") == 0;
+    }
+    case CONF_T_LABEL: {
+        const struct conf_label *x = fa, *y = fb;
+        return x->hidden == y->hidden &&
+               strcmp(x->text ? x->text : "", y->text ? y->text : "") == 0;
+    }
+    case CONF_T_STRLIST: {
+        const struct conf_strlist *x = fa, *y = fb;
+        if (x->n != y->n)
+            return false;
+        for (size_t i = 0; i < x->n; i++)
+            if (strcmp(x->items[i], y->items[i]) != 0)
+                return false;
+        return true;
+    }
+    }
+    return true;
+}
+
+size_t conf_schema_restart_changes(const struct conf_server *old, const struct conf_server *nw,
+                                   const char **names, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < conf_server_nopts; i++) {
+        const struct conf_opt *o = &conf_server_opts[i];
+        if (!o->live && !conf_schema__same(o, old, nw) && n < cap)
+            names[n++] = o->key;
+    }
+    return n;
 }
 
 void conf_schema_free(struct conf_server *s)

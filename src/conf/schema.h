@@ -44,5 +44,10 @@ extern const size_t conf_server_nopts;
 void conf_schema_load(const json_t *server, struct conf_server *out, struct conf_diag *d);
 void conf_schema_free(struct conf_server *s);
 
+/* The keys that cannot change live (rows with live false) whose values differ between
+ * `old` and `nw`: up to `cap` names into `names`; returns how many. */
+size_t conf_schema_restart_changes(const struct conf_server *old, const struct conf_server *nw,
+                                   const char **names, size_t cap);
+
 /* Shared by the loader: "<json>" of a value for messages, shortened. */
 void conf_schema_repr(const json_t *v, char *out, size_t cap);

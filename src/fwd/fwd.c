@@ -17,6 +17,7 @@
 
 #include "dns/dns.h"
 #include "dns/msg.h"
+#include "stats/stats.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/siphash.h"
@@ -32,6 +33,7 @@ struct fwd_attempt {
     struct fwd_question *q; /* NULL once abandoned */
     struct fwd_upstream up;
     bool tcp;
+    uint64_t t_sent; /* stats_now_ns when sent (UDP) or when connecting began (TCP) */
     union {
         uv_handle_t handle;
         uv_udp_t udp;
@@ -77,6 +79,26 @@ struct fwd {
 };
 
 static void fwd__attempt(struct fwd_question *q);
+
+/* ---- counters (read from other threads: relaxed stores) -------------------------------- */
+
+static void fwd__count(uint64_t *c)
+{
+    stats_inc(c);
+}
+
+static void fwd__pending(struct fwd *f)
+{
+    stats_set(&f->stats.pending, f->nquestions);
+}
+
+/* The current attempt has a reply (of any kind) from its upstream. */
+static void fwd__answered(struct fwd *f, const struct fwd_attempt *a)
+{
+    uint64_t ns = stats_now_ns() - a->t_sent;
+    fwd__count(&f->stats.latency[stats_bucket(metrics_upstream_bounds_ns, METRICS_NUPLAT, ns)]);
+    stats_add(&f->stats.latency_sum_ns, ns);
+}
 
 /* ---- addresses -------------------------------------------------------------------------- */
 
@@ -284,8 +306,9 @@ static void fwd__finish(struct fwd_question *q, struct cache_msg *msg)
         pp = &(*pp)->next;
     *pp = q->next;
     f->nquestions--;
+    fwd__pending(f);
     if (!msg)
-        f->stats.servfail++;
+        fwd__count(&f->stats.failures);
     /* Into the cache before any client hears the answer: a client that asks again at once
      * (or without RD) must find it there. The entry stays valid while we answer: only this
      * thread evicts or flushes. */
@@ -303,10 +326,16 @@ static void fwd__finish(struct fwd_question *q, struct cache_msg *msg)
 /* The current upstream failed: go on with the next one. */
 static void fwd__next(struct fwd_question *q)
 {
-    q->f->stats.failures++;
     fwd__abandon(q);
     q->upstream++;
     fwd__attempt(q);
+}
+
+/* The current attempt failed other than by timing out. */
+static void fwd__fail(struct fwd_question *q)
+{
+    fwd__count(&q->f->stats.errors);
+    fwd__next(q);
 }
 
 /* A reply arrived from the upstream of the current attempt. */
@@ -315,7 +344,7 @@ static void fwd__reply(struct fwd_question *q, const uint8_t *data, size_t len)
     uint8_t rcode = (uint8_t)(data[3] & 0xf);
     if (rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN) {
         log_debug(FWD_LOG, "upstream %s answered RCODE %u", q->att->up.text, rcode);
-        fwd__next(q);
+        fwd__fail(q);
         return;
     }
     struct cache_msg *msg;
@@ -323,7 +352,7 @@ static void fwd__reply(struct fwd_question *q, const uint8_t *data, size_t len)
                           &msg);
     if (r) {
         log_debug(FWD_LOG, "upstream %s sent a reply that does not parse", q->att->up.text);
-        fwd__next(q);
+        fwd__fail(q);
         return;
     }
     fwd__finish(q, msg);
@@ -373,7 +402,7 @@ static void fwd__tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (!q || nread == 0)
         return;
     if (nread < 0) {
-        fwd__next(q);
+        fwd__fail(q);
         return;
     }
     a->in_len += (size_t)nread;
@@ -383,9 +412,10 @@ static void fwd__tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (a->in_len < 2 + mlen)
         return;
     if (!fwd__ours(q, a->in + 2, mlen)) {
-        fwd__next(q); /* one connection, one query: anything else is wrong */
+        fwd__fail(q); /* one connection, one query: anything else is wrong */
         return;
     }
+    fwd__answered(q->f, a);
     fwd__reply(q, a->in + 2, mlen);
 }
 
@@ -393,7 +423,7 @@ static void fwd__tcp_written(uv_write_t *w, int status)
 {
     struct fwd_attempt *a = w->data;
     if (status < 0 && a->q)
-        fwd__next(a->q);
+        fwd__fail(a->q);
 }
 
 static void fwd__tcp_connected(uv_connect_t *c, int status)
@@ -403,14 +433,14 @@ static void fwd__tcp_connected(uv_connect_t *c, int status)
     if (!q)
         return;
     if (status < 0) {
-        fwd__next(q);
+        fwd__fail(q);
         return;
     }
     uv_buf_t b = uv_buf_init((char *)a->out, (unsigned)a->out_len);
     a->write.data = a;
     if (uv_write(&a->write, (uv_stream_t *)&a->h.tcp, &b, 1, fwd__tcp_written) < 0 ||
         uv_read_start((uv_stream_t *)&a->h.tcp, fwd__tcp_alloc, fwd__tcp_read) < 0)
-        fwd__next(q);
+        fwd__fail(q);
 }
 
 /* Asks the same upstream again over TCP (its UDP reply was truncated). */
@@ -419,8 +449,10 @@ static void fwd__retry_tcp(struct fwd_question *q)
     struct fwd *f = q->f;
     struct fwd_upstream up = q->att->up;
     fwd__abandon(q);
+    fwd__count(&f->stats.tcp_retries);
     struct fwd_attempt *a = calloc(1, sizeof(*a));
     if (!a) {
+        fwd__count(&f->stats.errors);
         q->upstream++;
         fwd__attempt(q);
         return;
@@ -437,9 +469,11 @@ static void fwd__retry_tcp(struct fwd_question *q)
     uv_tcp_init(f->loop, &a->h.tcp);
     q->att = a;
     uv_timer_again(&q->timer);
+    a->t_sent = stats_now_ns();
+    fwd__count(&f->stats.queries);
     if (uv_tcp_connect(&a->connect, &a->h.tcp, (const struct sockaddr *)&a->up.addr,
                        fwd__tcp_connected) < 0)
-        fwd__next(q);
+        fwd__fail(q);
 }
 
 /* ---- UDP -------------------------------------------------------------------------------- */
@@ -470,6 +504,7 @@ static void fwd__udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         log_debug(FWD_LOG, "ignored a reply that does not match a query to %s", a->up.text);
         return;
     }
+    fwd__answered(q->f, a);
     if (a->in[2] & (DNS_FLAG_TC >> 8)) {
         fwd__retry_tcp(q);
         return;
@@ -480,8 +515,10 @@ static void fwd__udp_read(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 static void fwd__timeout(uv_timer_t *t)
 {
     struct fwd_question *q = t->data;
-    if (q->att)
+    if (q->att) {
         log_debug(FWD_LOG, "upstream %s did not answer in time", q->att->up.text);
+        fwd__count(&q->f->stats.timeouts);
+    }
     fwd__next(q);
 }
 
@@ -507,7 +544,7 @@ static void fwd__attempt(struct fwd_question *q)
         int r = uv_udp_init_ex(f->loop, &a->h.udp, up->addr.ss_family);
         if (r < 0) {
             free(a);
-            f->stats.failures++;
+            fwd__count(&f->stats.errors);
             continue;
         }
         q->att = a;
@@ -516,16 +553,17 @@ static void fwd__attempt(struct fwd_question *q)
         if (uv_udp_bind(&a->h.udp, (const struct sockaddr *)&any, 0) < 0 ||
             uv_udp_recv_start(&a->h.udp, fwd__udp_alloc, fwd__udp_read) < 0) {
             fwd__abandon(q);
-            f->stats.failures++;
+            fwd__count(&f->stats.errors);
             continue;
         }
         uv_buf_t b = uv_buf_init((char *)q->query, (unsigned)q->qlen);
         if (uv_udp_try_send(&a->h.udp, &b, 1, (const struct sockaddr *)&up->addr) < 0) {
             fwd__abandon(q);
-            f->stats.failures++;
+            fwd__count(&f->stats.errors);
             continue;
         }
-        f->stats.queries++;
+        a->t_sent = stats_now_ns();
+        fwd__count(&f->stats.queries);
         uv_timer_start(&q->timer, fwd__timeout, f->cfg.timeout_ms, f->cfg.timeout_ms);
         return;
     }
@@ -592,7 +630,7 @@ static void fwd__take(struct fwd *f, struct net_pending *p)
             p->next = q->waiters;
             q->waiters = p;
             q->nwaiters++;
-            f->stats.deduplicated++;
+            fwd__count(&f->stats.deduplicated);
             return;
         }
     }
@@ -613,6 +651,7 @@ static void fwd__take(struct fwd *f, struct net_pending *p)
     q->next = f->buckets[h % FWD_BUCKETS];
     f->buckets[h % FWD_BUCKETS] = q;
     f->nquestions++;
+    fwd__pending(f);
     fwd__attempt(q);
 }
 
@@ -701,6 +740,7 @@ void fwd_stop(struct fwd *f)
             struct fwd_question *q = f->buckets[b];
             f->buckets[b] = q->next;
             f->nquestions--;
+            fwd__pending(f);
             while (q->waiters) {
                 struct net_pending *p = q->waiters;
                 q->waiters = p->next;
@@ -722,7 +762,17 @@ void fwd_free(struct fwd *f)
     free(f);
 }
 
-const struct fwd_stats *fwd_stats(const struct fwd *f)
+_Static_assert(sizeof(struct fwd_stats) % sizeof(uint64_t) == 0,
+               "struct fwd_stats holds uint64_t counters only");
+
+void fwd_stats_read(const struct fwd *f, struct fwd_stats *out)
 {
-    return &f->stats;
+    memset(out, 0, sizeof(*out));
+    if (!f)
+        return;
+    /* Every field is a uint64_t counter. */
+    const uint64_t *in = (const uint64_t *)&f->stats;
+    uint64_t *o = (uint64_t *)out;
+    for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+        o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
 }

@@ -9,8 +9,8 @@
  * the cache.
  *
  * Threads: runs on the control thread's libuv loop; fwd_submit may be called from any
- * thread (a locked queue and a uv_async wake-up: misses are the slow path). Everything else
- * is control thread only.
+ * thread (a locked queue and a uv_async wake-up: misses are the slow path), and so may
+ * fwd_stats_read. Everything else is control thread only.
  */
 
 #include <stdbool.h>
@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "cache/cache.h"
+#include "mgmt/metrics.h"
 #include "net/hooks.h"
 
 #define FWD_UPSTREAM_MAX 16
@@ -38,12 +39,21 @@ struct fwd_config {
     uint16_t payload;    /* our EDNS buffer size, towards upstreams and clients */
 };
 
-/* Counters, read by the control thread. */
+/* Counters: written by the control thread with relaxed stores (stats_add), read from any
+ * thread through fwd_stats_read. */
 struct fwd_stats {
-    uint64_t queries;     /* upstream queries sent (attempts) */
-    uint64_t failures;    /* attempts that timed out or failed */
-    uint64_t servfail;    /* questions no upstream answered */
+    uint64_t queries;      /* attempts sent upstream, UDP and TCP */
+    uint64_t failures;     /* questions answered SERVFAIL because every upstream failed */
+    uint64_t timeouts;     /* attempts that got no answer in time */
+    uint64_t errors;       /* attempts that failed otherwise: network error, bad RCODE or
+                              reply, no socket */
+    uint64_t tcp_retries;  /* truncated UDP replies asked again over TCP */
     uint64_t deduplicated; /* clients that joined a question already upstream */
+    uint64_t latency[METRICS_NUPLAT + 1]; /* per answered attempt, from sending (connecting,
+                                             for TCP) to the reply; bucket counts over
+                                             metrics_upstream_bounds_ns, not cumulative */
+    uint64_t latency_sum_ns;
+    uint64_t pending; /* questions upstream now (gauge) */
 };
 
 struct fwd;
@@ -56,7 +66,8 @@ void fwd_submit(struct fwd *f, struct net_pending *p);
  * handles; fwd_free once the loop has run them down. */
 void fwd_stop(struct fwd *f);
 void fwd_free(struct fwd *f);
-const struct fwd_stats *fwd_stats(const struct fwd *f);
+/* Any thread, until fwd_free: a copy of the counters. */
+void fwd_stats_read(const struct fwd *f, struct fwd_stats *out);
 
 /* "ip", "ip:port", "[v6]:port", "[v6]" or a bare IPv6 address. Returns 0 or ERR_SYNTAX. */
 int fwd_parse_upstream(const char *text, uint16_t default_port, struct fwd_upstream *out);

@@ -15,13 +15,7 @@
 #include <stdint.h>
 
 #include "query/query.h"
-
-/* Per-thread counters of the transports; summed when read. */
-struct net_counters {
-    uint64_t cache_hits;
-    uint64_t cache_misses;
-    uint64_t forwarded;
-};
+#include "stats/stats.h"
 
 struct net_pending {
     struct net_pending *next; /* free for the receiver's lists */
@@ -33,9 +27,10 @@ struct net_pending {
 struct net_hooks {
     void *ctx;
     /* Any thread, inside the snapshot read section: the answer from the cache for `qi`, in
-     * buf; returns its length, or 0 on a miss. */
-    int (*cached)(void *ctx, const struct query_info *qi, size_t limit, uint8_t *buf,
-                  size_t cap, struct net_counters *cnt);
+     * buf; returns its length, or 0 on a miss. Counts the hit or miss in `st`, the calling
+     * thread's own block. */
+    int (*cached)(void *ctx, const struct query_info *qi, size_t limit, uint8_t *buf, size_t cap,
+                  struct stats_block *st);
     /* Any thread: takes over `p`. */
     void (*forward)(void *ctx, struct net_pending *p);
 };

@@ -33,6 +33,7 @@ struct tcp_conn {
 struct tcp_pending {
     struct net_pending p;
     struct tcp_conn *c;
+    uint64_t t_recv; /* when its message was read in full (stats_now_ns) */
 };
 
 struct tcp_write {
@@ -53,7 +54,7 @@ struct net_tcp {
     bool listener_closed;
     struct net_hooks hooks;
     bool have_hooks;
-    struct net_counters cnt;
+    struct stats_block *stats; /* this loop's counters */
     uint8_t resp[TCP_MSG_MAX];
     _Alignas(16) uint8_t arena_mem[16384];
     struct arena arena;
@@ -155,10 +156,17 @@ static void tcp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
 {
     struct tcp_pending *tp = (struct tcp_pending *)np;
     struct tcp_conn *c = tp->c;
+    struct stats_block *st = c->t->stats;
+    uint64_t t_recv = tp->t_recv;
     free(tp);
     c->forwards--;
-    if (msg && !c->closing && !tcp_send(c, msg, len))
+    if (msg && !c->closing && tcp_send(c, msg, len)) {
+        unsigned rcode = len >= DNS_HDR_LEN ? msg[3] & 0xfu : DNS_RCODE_SERVFAIL;
+        stats_observe(st, STATS_TCP, rcode, stats_now_ns() - t_recv);
+    } else if (msg) {
+        stats_inc(&st->dropped[STATS_TCP]);
         tcp_conn_close(c);
+    }
     if (c->dead && !c->forwards)
         tcp_conn_free(c);
 }
@@ -167,6 +175,7 @@ static void tcp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
 static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
     struct net_tcp *t = c->t;
+    uint64_t t_recv = stats_now_ns();
     struct query_info info;
     struct query_req req = {.buf = msg, .len = len, .proto = QUERY_PROTO_TCP};
     struct query_resp resp = {.buf = t->resp, .cap = sizeof(t->resp)};
@@ -178,8 +187,8 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
     query_process(s, &req, &resp, &t->arena, &info);
     bool forward = false;
     if (info.outcome == QUERY_OUTCOME_FORWARD) {
-        int n = t->hooks.cached(t->hooks.ctx, &info, TCP_MSG_MAX, t->resp, sizeof(t->resp),
-                                &t->cnt);
+        int n =
+            t->hooks.cached(t->hooks.ctx, &info, TCP_MSG_MAX, t->resp, sizeof(t->resp), t->stats);
         if (n > 0)
             resp.len = (size_t)n;
         else
@@ -189,6 +198,7 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
     arena_reset(&t->arena);
     if (log_queries)
         net_qlog_write(&info);
+    stats_query(t->stats, STATS_TCP, info.has_question, info.qtype);
     if (forward) {
         struct tcp_pending *tp = malloc(sizeof(*tp));
         if (tp) {
@@ -196,15 +206,23 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
             tp->p.limit = TCP_MSG_MAX;
             tp->p.deliver = tcp_deliver;
             tp->c = c;
+            tp->t_recv = t_recv;
             c->forwards++;
-            t->cnt.forwarded++;
+            stats_inc(&t->stats->forwarded);
             t->hooks.forward(t->hooks.ctx, &tp->p);
             return true;
         }
     }
-    if (!resp.len)
+    if (!resp.len) {
+        stats_inc(&t->stats->dropped[STATS_TCP]);
         return len >= 12; /* garbage that is not even a header ends the connection */
-    return tcp_send(c, t->resp, resp.len);
+    }
+    if (!tcp_send(c, t->resp, resp.len)) {
+        stats_inc(&t->stats->dropped[STATS_TCP]);
+        return false;
+    }
+    stats_observe(t->stats, STATS_TCP, t->resp[3] & 0xfu, stats_now_ns() - t_recv);
+    return true;
 }
 
 static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -296,6 +314,11 @@ int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct 
     struct net_tcp *t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
+    t->stats = stats_block_new(); /* not freed with t: see stats/stats.h */
+    if (!t->stats) {
+        free(t);
+        return -ENOMEM;
+    }
     if (hooks) {
         t->hooks = *hooks;
         t->have_hooks = true;
@@ -316,11 +339,6 @@ int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct 
     }
     *out = t;
     return 0;
-}
-
-const struct net_counters *net_tcp_counters(const struct net_tcp *t)
-{
-    return &t->cnt;
 }
 
 void net_tcp_set_opts(struct net_tcp *t, const struct net_tcp_opts *opts)

@@ -5,7 +5,9 @@
  * on open connections, and back-pressure: a client that does not read its answers is not
  * read from either. Every message goes through query_process with QUERY_PROTO_TCP.
  *
- * Runs entirely on the loop's thread, which must be an RCU reader (snap_thread_online).
+ * Runs entirely on the loop's thread, which must be an RCU reader (snap_thread_online), and
+ * counts into its own stats block (stats/stats.h); forwarded answers are delivered on the
+ * same loop, so they count there too.
  */
 
 #include <stdint.h>
@@ -24,7 +26,6 @@ struct net_tcp_opts {
 /* Serves the listening socket `fd` (ownership passes to libuv); `hooks` as for UDP. */
 int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct net_tcp_opts *opts,
                   const struct net_hooks *hooks, struct net_tcp **out);
-const struct net_counters *net_tcp_counters(const struct net_tcp *t);
 /* New limits for new activity (live reload). */
 void net_tcp_set_opts(struct net_tcp *t, const struct net_tcp_opts *opts);
 /* Closes the listener and every connection; the loop finishes the closing. */

@@ -40,7 +40,7 @@ struct udp_worker {
     union udp_ctl rctl[UDP_BATCH];
     union udp_ctl sctl[UDP_BATCH];
     struct query_info infos[UDP_BATCH];
-    struct net_counters cnt;
+    struct stats_block *stats; /* this worker's counters */
     uint8_t rbuf[UDP_BATCH][UDP_RECV_SIZE];
     uint8_t sbuf[UDP_BATCH][UDP_RESP_SIZE];
     _Alignas(16) uint8_t arena_mem[UDP_ARENA_SIZE];
@@ -53,6 +53,7 @@ struct net_udp {
     struct snap_slot *slot;
     struct net_hooks hooks;
     bool have_hooks;
+    struct stats_block *ctl_stats; /* forwarded answers, sent from the control thread */
     int nworkers;
     struct udp_worker **workers;
 };
@@ -109,6 +110,8 @@ static void udp_send(struct udp_worker *w, unsigned n)
 /* A question waiting for the forwarder: where its answer goes. */
 struct udp_pending {
     struct net_pending p;
+    uint64_t t_recv;           /* when its datagram arrived (stats_now_ns) */
+    struct stats_block *stats; /* the control thread's block (outlives the net_udp) */
     int fd;
     socklen_t peerlen;
     size_t ctllen;
@@ -116,7 +119,8 @@ struct udp_pending {
     union udp_ctl ctl;
 };
 
-/* On the control thread: the answer leaves from the worker's socket, as the query came in. */
+/* On the control thread: the answer leaves from the worker's socket, as the query came in.
+ * Without an answer (shutting down; possibly on another thread) nothing is counted. */
 static void udp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
 {
     struct udp_pending *up = (struct udp_pending *)np;
@@ -132,6 +136,8 @@ static void udp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
         };
         ssize_t r = sendmsg(up->fd, &mh, MSG_DONTWAIT);
         (void)r; /* a lost answer is retried by the client */
+        unsigned rcode = len >= DNS_HDR_LEN ? msg[3] & 0xfu : DNS_RCODE_SERVFAIL;
+        stats_observe(up->stats, STATS_UDP, rcode, stats_now_ns() - up->t_recv);
     }
     free(up);
 }
@@ -150,12 +156,12 @@ static size_t udp_limit(const struct query_info *qi, const struct snap *s)
  * forwarder (if the client asked for recursion), else the REFUSED already in the buffer.
  * Returns the length to send now (0: the forwarder answers later). */
 static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i, unsigned slot,
-                          size_t len)
+                          size_t len, uint64_t t_recv)
 {
     struct net_udp *u = w->u;
     const struct query_info *qi = &w->infos[i];
     size_t limit = udp_limit(qi, s);
-    int n = u->hooks.cached(u->hooks.ctx, qi, limit, w->sbuf[slot], UDP_RESP_SIZE, &w->cnt);
+    int n = u->hooks.cached(u->hooks.ctx, qi, limit, w->sbuf[slot], UDP_RESP_SIZE, w->stats);
     if (n > 0)
         return (size_t)n;
     if (!(qi->flags & DNS_FLAG_RD))
@@ -167,11 +173,13 @@ static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i
     p->p.qi = *qi;
     p->p.limit = limit;
     p->p.deliver = udp_deliver;
+    p->t_recv = t_recv;
+    p->stats = u->ctl_stats;
     p->fd = u->fd;
     p->peerlen = rq->msg_namelen;
     memcpy(&p->peer, &w->peers[i], sizeof(p->peer));
     p->ctllen = u->pktinfo ? udp_reply_ctl(rq, &p->ctl) : 0;
-    w->cnt.forwarded++;
+    stats_inc(&w->stats->forwarded);
     u->hooks.forward(u->hooks.ctx, &p->p);
     return 0;
 }
@@ -193,6 +201,9 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
     int n = recvmmsg(u->fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0)
         return;
+    /* One timestamp per batch: every query in it waited for the same sendmmsg. */
+    uint64_t t_recv = stats_now_ns();
+    struct stats_block *st = w->stats;
 
     unsigned nsend = 0;
     const struct snap *s = snap_read_begin(u->slot);
@@ -200,8 +211,11 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
     for (int i = 0; i < n; i++) {
         struct msghdr *rq = &w->rmsg[i].msg_hdr;
         w->infos[i].has_question = false;
-        if (rq->msg_flags & MSG_TRUNC)
+        if (rq->msg_flags & MSG_TRUNC) {
+            stats_query(st, STATS_UDP, false, 0);
+            stats_inc(&st->dropped[STATS_UDP]);
             continue;
+        }
         struct query_req req = {
             .buf = w->rbuf[i], .len = w->rmsg[i].msg_len, .proto = QUERY_PROTO_UDP};
         req.recursion = s && s->opts.forwarding && u->have_hooks &&
@@ -209,10 +223,16 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
         struct query_resp resp = {.buf = w->sbuf[nsend], .cap = UDP_RESP_SIZE};
         query_process(s, &req, &resp, arena, &w->infos[i]);
         arena_reset(arena);
-        if (w->infos[i].outcome == QUERY_OUTCOME_FORWARD)
-            resp.len = udp_forward(w, s, (unsigned)i, nsend, resp.len);
-        if (!resp.len)
+        stats_query(st, STATS_UDP, w->infos[i].has_question, w->infos[i].qtype);
+        if (w->infos[i].outcome == QUERY_OUTCOME_FORWARD) {
+            resp.len = udp_forward(w, s, (unsigned)i, nsend, resp.len, t_recv);
+            if (!resp.len)
+                continue; /* the forwarder answers it, from the control thread */
+        }
+        if (!resp.len) {
+            stats_inc(&st->dropped[STATS_UDP]);
             continue;
+        }
         w->siov[nsend] = (struct iovec){.iov_base = w->sbuf[nsend], .iov_len = resp.len};
         size_t ctl = u->pktinfo ? udp_reply_ctl(rq, &w->sctl[nsend]) : 0;
         w->smsg[nsend].msg_hdr = (struct msghdr){
@@ -226,8 +246,12 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
         nsend++;
     }
     snap_read_end();
-    if (nsend)
+    if (nsend) {
         udp_send(w, nsend);
+        uint64_t lat = stats_now_ns() - t_recv;
+        for (unsigned j = 0; j < nsend; j++)
+            stats_observe(st, STATS_UDP, w->sbuf[j][3] & 0xfu, lat);
+    }
     if (log_queries)
         for (int i = 0; i < n; i++)
             net_qlog_write(&w->infos[i]);
@@ -271,7 +295,8 @@ int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net
     }
     u->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     u->workers = calloc((size_t)nworkers, sizeof(*u->workers));
-    if (u->stopfd < 0 || !u->workers) {
+    u->ctl_stats = stats_block_new();
+    if (u->stopfd < 0 || !u->workers || !u->ctl_stats) {
         net_udp_stop(u);
         return -ENOMEM;
     }
@@ -301,6 +326,11 @@ int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net
         memset(w, 0, sizeof(*w));
         w->u = u;
         u->workers[u->nworkers++] = w;
+        w->stats = stats_block_new();
+        if (!w->stats) {
+            net_udp_stop(u);
+            return -ENOMEM;
+        }
         int r = pthread_create(&w->thread, NULL, udp_worker_main, w);
         if (r) {
             net_udp_stop(u);
@@ -310,17 +340,6 @@ int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net
     }
     *out = u;
     return 0;
-}
-
-void net_udp_counters(const struct net_udp *u, struct net_counters *out)
-{
-    memset(out, 0, sizeof(*out));
-    for (int i = 0; u && i < u->nworkers; i++) {
-        const struct net_counters *c = &u->workers[i]->cnt;
-        out->cache_hits += c->cache_hits;
-        out->cache_misses += c->cache_misses;
-        out->forwarded += c->forwarded;
-    }
 }
 
 void net_udp_stop(struct net_udp *u)

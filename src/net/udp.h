@@ -4,7 +4,9 @@
  * answer them with query_process under one snapshot read section, and send the batch back
  * with sendmmsg. Replies leave from the address the query was sent to (IP_PKTINFO /
  * IPV6_PKTINFO), which matters when bound to a wildcard address on a multi-homed host.
- * Each worker has its own buffers and arena: no allocation and no lock per packet.
+ * Each worker has its own buffers, arena and stats block (stats/stats.h): no allocation, no
+ * lock and no shared atomic read-modify-write per packet. Answers the forwarder gives later
+ * are counted in one more block, written only by the control thread.
  *
  * net_udp_start/stop are called by the control thread only.
  */
@@ -18,7 +20,5 @@ struct net_udp;
  * be NULL) answer names outside our data for clients that may use forwarding. */
 int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net_hooks *hooks,
                   struct net_udp **out);
-/* The workers' counters, summed (any thread; values may be slightly behind). */
-void net_udp_counters(const struct net_udp *u, struct net_counters *out);
 /* Stops and joins the workers. */
 void net_udp_stop(struct net_udp *u);

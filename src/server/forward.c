@@ -8,7 +8,7 @@
 #define FORWARD_LOG "nanodns.server"
 
 static int server_forward__cached(void *ctx, const struct query_info *qi, size_t limit,
-                                  uint8_t *buf, size_t cap, struct net_counters *cnt)
+                                  uint8_t *buf, size_t cap, struct stats_block *st)
 {
     struct server_forward *sf = ctx;
     if (!sf->cache || !atomic_load_explicit(&sf->cache_enabled, memory_order_relaxed))
@@ -27,10 +27,10 @@ static int server_forward__cached(void *ctx, const struct query_info *qi, size_t
         .limit = limit,
         .payload = (uint16_t)atomic_load_explicit(&sf->payload, memory_order_relaxed),
     };
-    struct cache_stats st = {0};
-    int n = cache_answer(sf->cache, &k, &cl, buf, cap, &st);
-    cnt->cache_hits += st.hits;
-    cnt->cache_misses += st.misses;
+    struct cache_stats cs = {0};
+    int n = cache_answer(sf->cache, &k, &cl, buf, cap, &cs);
+    stats_add(&st->cache_hits, cs.hits);
+    stats_add(&st->cache_misses, cs.misses);
     return n;
 }
 
@@ -108,6 +108,27 @@ void server_forward_apply(struct server_forward *sf, const struct conf *c, bool 
     log_info(FORWARD_LOG, "Cache: %s  max=%zu  ttl=%llds",
              s->cache_enabled && sf->cache ? "on" : "off", sf->cache_size,
              (long long)s->cache_ttl);
+}
+
+void server_forward_metrics(const struct server_forward *sf, struct metrics_view *v)
+{
+    v->cache.enabled = atomic_load_explicit(&sf->cache_enabled, memory_order_relaxed);
+    v->cache.size = cache_size(sf->cache);
+    v->cache.max_size = sf->cache_size;
+    v->cache.evictions = cache_evictions(sf->cache);
+    v->cache.hits = v->q.cache_hits;
+    v->cache.misses = v->q.cache_misses;
+
+    struct fwd_stats fs;
+    fwd_stats_read(sf->fwd, &fs);
+    v->upstream.queries = fs.queries;
+    v->upstream.failures = fs.failures;
+    v->upstream.timeouts = fs.timeouts;
+    v->upstream.errors = fs.errors;
+    v->upstream.tcp_retries = fs.tcp_retries;
+    memcpy(v->upstream.latency, fs.latency, sizeof(v->upstream.latency));
+    v->upstream.latency_sum_ns = fs.latency_sum_ns;
+    v->upstream.pending = fs.pending;
 }
 
 void server_forward_stop(struct server_forward *sf)

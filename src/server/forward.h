@@ -4,7 +4,8 @@
  * names outside our data, and applying the config (upstreams, timeout, cache settings) at
  * start and on every reload (which also flushes the cache, as NanoDNS does).
  *
- * Threads: the hooks run on any worker; everything else on the control thread.
+ * Threads: the hooks run on any worker; server_forward_metrics on any thread (between
+ * server_forward_init and server_forward_free); everything else on the control thread.
  */
 
 #include <stdatomic.h>
@@ -13,6 +14,7 @@
 #include "cache/cache.h"
 #include "conf/conf.h"
 #include "fwd/fwd.h"
+#include "mgmt/metrics.h"
 #include "net/hooks.h"
 
 struct server_forward {
@@ -27,6 +29,9 @@ int server_forward_init(struct server_forward *sf, uv_loop_t *loop, const struct
 /* Applies a (new) config; returns false when a setting needs a restart (logged). */
 void server_forward_apply(struct server_forward *sf, const struct conf *c, bool reload);
 struct net_hooks server_forward_hooks(struct server_forward *sf);
+/* Fills v->cache and v->upstream (any thread). Call it after stats_sum(&v->q): the cache's
+ * hits and misses are counted by the transports and copied from v->q. */
+void server_forward_metrics(const struct server_forward *sf, struct metrics_view *v);
 /* In the loop, on shutdown: the forwarder lets its questions go and closes its handles. */
 void server_forward_stop(struct server_forward *sf);
 /* After the loop and the workers have stopped. */

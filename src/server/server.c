@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,27 +13,15 @@
 #include "net/tcp.h"
 #include "net/udp.h"
 #include "server/forward.h"
+#include "server/server_int.h"
+#include "stats/stats.h"
+#include "sync/peer.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "zone/snap.h"
 
 #define SERVER_LOG "nanodns.server"
 #define CONFIG_LOG "nanodns.config"
-
-struct server {
-    uv_loop_t loop;
-    struct snap_slot slot;
-    struct conf *conf;
-    const char *path;
-    struct conf_overrides ov;
-    int udp_fd;
-    struct sockaddr_storage bound;
-    struct net_udp *udp;
-    struct net_tcp *tcp;
-    struct server_forward fwd;
-    bool fwd_ready;
-    uv_signal_t sigint, sigterm, sighup;
-};
 
 /* Loads the config (file or embedded example) with the command-line overrides. On failure
  * the errors are in d. */
@@ -64,51 +54,20 @@ static struct net_tcp_opts server_tcp_opts(const struct conf *c)
     };
 }
 
-static void server_warn_restart(const struct conf *old, const struct conf *nc)
-{
-    const struct conf_server *a = &old->server, *b = &nc->server;
-    if (strcmp(a->host, b->host) != 0 || a->port != b->port)
-        log_warning(CONFIG_LOG, "server.host/server.port changed: takes effect after a restart");
-    if (a->tcp_max_clients != b->tcp_max_clients)
-        log_warning(CONFIG_LOG, "server.tcp_max_clients changed: takes effect after a restart");
-}
-
-static void server_reload(struct server *srv)
-{
-    struct conf_diag d;
-    struct conf *nc = NULL;
-    struct snap *ns = NULL;
-    conf_diag_init(&d);
-    log_info(CONFIG_LOG, "Reloading %s", srv->path ? srv->path : "the embedded example");
-    int r = server_load(srv, &nc, &ns, &d);
-    server_log_diag(&d);
-    conf_diag_deinit(&d);
-    if (r) {
-        log_error(CONFIG_LOG, "Reload failed; the running config keeps serving");
-        return;
-    }
-    server_warn_restart(srv->conf, nc);
-    log_setup(nc->log_level, nc->log_format);
-    struct net_tcp_opts topts = server_tcp_opts(nc);
-    topts.max_clients = (uint32_t)srv->conf->server.tcp_max_clients; /* restart only */
-    nc->server.tcp_max_clients = srv->conf->server.tcp_max_clients;
-    net_tcp_set_opts(srv->tcp, &topts);
-    snap_publish(&srv->slot, ns);
-    server_forward_apply(&srv->fwd, nc, true);
-    conf_free(srv->conf);
-    srv->conf = nc;
-    log_info(CONFIG_LOG, "Config applied  v%lld  (%zu records  %zu zones)",
-             (long long)nc->server.config_version, nc->nrecords, nc->nzones);
-}
-
 static void server_on_signal(uv_signal_t *h, int signum)
 {
     struct server *srv = h->data;
     if (signum == SIGHUP) {
-        server_reload(srv);
+        log_info(CONFIG_LOG, "SIGHUP: reloading %s",
+                 srv->path ? srv->path : "the embedded example");
+        struct ctl_job *j = ctl_job_new(CTL_SIGHUP, NULL, 0, false);
+        if (j)
+            ctl_submit(srv, j);
         return;
     }
     log_info(SERVER_LOG, "Received shutdown signal");
+    atomic_store(&srv->stopping, true);
+    ctl_close(srv);
     if (srv->fwd_ready)
         server_forward_stop(&srv->fwd);
     net_tcp_stop(srv->tcp);
@@ -160,6 +119,47 @@ static int server_bind(struct server *srv, int *tcp_fd)
     return -1;
 }
 
+static bool server_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return false;
+}
+
+/* The management API, when mgmt_port is set. Returns 0, or -1 when it cannot listen. */
+static int server_start_mgmt(struct server *srv)
+{
+    const struct conf_server *cs = &srv->conf->server;
+    if (!cs->mgmt_port)
+        return 0;
+    struct sockaddr_storage ss, bound;
+    socklen_t sl;
+    const char *why = NULL;
+    if (net_addr_resolve(cs->mgmt_host, (uint16_t)cs->mgmt_port, &ss, &sl, &why)) {
+        log_error(SERVER_LOG, "Cannot resolve management address %s: %s", cs->mgmt_host, why);
+        return -1;
+    }
+    struct mgmt_ops ops = server_api_ops(srv);
+    char err[256];
+    if (mgmt_start((struct sockaddr *)&ss, sl, &ops, &srv->mgmt, &bound, err, sizeof(err))) {
+        log_error(SERVER_LOG, "Cannot listen on %s:%lld for the management API: %s",
+                  cs->mgmt_host, (long long)cs->mgmt_port, err);
+        return -1;
+    }
+    char host[64];
+    net_addr_host((struct sockaddr *)&bound, host, sizeof(host));
+    log_info(SERVER_LOG, "Management HTTP server on %s:%u", host,
+             net_addr_port((struct sockaddr *)&bound));
+    if (!*cs->mgmt_token && !server_is_loopback((struct sockaddr *)&ss))
+        log_warning(SERVER_LOG,
+                    "The management API on %s accepts POST /reload and /sync from anyone who "
+                    "can reach it: set server.mgmt_token or bind mgmt_host to 127.0.0.1",
+                    cs->mgmt_host);
+    return 0;
+}
+
 int server_run(const char *config_path, const struct conf_overrides *ov)
 {
     struct server srv;
@@ -167,6 +167,8 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     srv.path = config_path;
     srv.ov = *ov;
     srv.udp_fd = -1;
+    clock_gettime(CLOCK_MONOTONIC, &srv.started);
+    pthread_mutex_init(&srv.info_lock, NULL);
 
     struct conf_diag d;
     struct snap *snap = NULL;
@@ -183,9 +185,16 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     server_log_diag(&d);
     conf_diag_deinit(&d);
     const struct conf_server *cs = &srv.conf->server;
-    log_info(CONFIG_LOG, "Loaded config from %s  (v%lld  %zu records  %zu zones)",
+    log_info(CONFIG_LOG, "Loaded config from %s  (v%lld  %zu records  %zu zones  checksum=%s)",
              srv.path ? srv.path : "the embedded example", (long long)cs->config_version,
-             srv.conf->nrecords, srv.conf->nzones);
+             srv.conf->nrecords, srv.conf->nzones, srv.conf->checksum);
+    ctl_publish_info(&srv);
+    if (peer_global_init()) {
+        log_error(SERVER_LOG, "Cannot initialise libcurl");
+        snap_free(snap);
+        conf_free(srv.conf);
+        return 1;
+    }
 
     /* Signals are caught from here on (libuv queues them until the loop runs), so a stop
      * request that arrives while starting up is a clean stop, not a kill. */
@@ -201,12 +210,19 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
 
     int status = 1;
     int tcp_fd = -1;
+    bool ctl = false;
     snap_thread_online();
     if (server_bind(&srv, &tcp_fd)) {
         snap_free(snap);
         goto out;
     }
     snap_publish(&srv.slot, snap);
+    if (ctl_init(&srv)) {
+        log_error(SERVER_LOG, "Cannot start the config watch: out of memory");
+        close(tcp_fd);
+        goto out;
+    }
+    ctl = true;
 
     if (server_forward_init(&srv.fwd, &srv.loop, srv.conf)) {
         log_error(SERVER_LOG, "Cannot start the forwarder: out of memory");
@@ -225,7 +241,6 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     r = net_udp_start(srv.udp_fd, 1, &srv.slot, &hooks, &srv.udp);
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot start the UDP worker: %s", err_str(r));
-        net_tcp_stop(srv.tcp);
         goto out;
     }
     char host[64];
@@ -233,27 +248,47 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     net_addr_host(sa, host, sizeof(host));
     log_info(SERVER_LOG, "NanoDNS listening on udp %s:%u", host, net_addr_port(sa));
     log_info(SERVER_LOG, "NanoDNS listening on tcp %s:%u", host, net_addr_port(sa));
-    if (cs->mgmt_port)
-        log_warning(SERVER_LOG,
-                    "The management API is not part of this version yet; mgmt_port %lld is "
-                    "ignored",
-                    (long long)cs->mgmt_port);
+    if (server_start_mgmt(&srv))
+        goto out;
+    struct sync_ops sops = server_sync_ops(&srv);
+    if (sync_start(&sops, &srv.sync)) {
+        log_error(SERVER_LOG, "Cannot start the peer sync thread");
+        goto out;
+    }
+    if (cs->peers.n) {
+        char list[512];
+        conf_format_pylist(&cs->peers, list, sizeof(list));
+        log_info(SERVER_LOG, "Peers: %s", list);
+    }
+    atomic_store(&srv.ready, true);
     status = 0;
 
 out:
     if (status) {
+        /* Stop what started, in the loop. */
+        atomic_store(&srv.stopping, true);
+        if (ctl)
+            ctl_close(&srv);
+        if (srv.tcp) {
+            net_tcp_stop(srv.tcp);
+            srv.tcp = NULL;
+        }
         uv_close((uv_handle_t *)&srv.sigint, NULL);
         uv_close((uv_handle_t *)&srv.sigterm, NULL);
         uv_close((uv_handle_t *)&srv.sighup, NULL);
+        if (srv.fwd_ready)
+            server_forward_stop(&srv.fwd);
     }
     uv_run(&srv.loop, UV_RUN_DEFAULT);
-    /* Workers first: they may still hand questions to the forwarder until they stop. */
+    /* The HTTP threads and the sync thread may still wait on jobs: the queue is closed, so
+     * they get "shutting down" and finish. */
+    mgmt_stop(srv.mgmt);
+    sync_stop(srv.sync);
+    /* Workers next: they may still hand questions to the forwarder until they stop. */
     net_udp_stop(srv.udp);
     if (srv.fwd_ready) {
-        if (status) {
-            server_forward_stop(&srv.fwd);
-            uv_run(&srv.loop, UV_RUN_DEFAULT);
-        }
+        /* Anything the workers handed over after the forwarder stopped is let go now. */
+        uv_run(&srv.loop, UV_RUN_DEFAULT);
         server_forward_free(&srv.fwd);
     }
     uv_loop_close(&srv.loop);
@@ -262,6 +297,9 @@ out:
     snap_publish(&srv.slot, NULL);
     snap_thread_offline();
     conf_free(srv.conf);
+    server_info_put(srv.info);
+    pthread_mutex_destroy(&srv.info_lock);
+    stats_free_all();
     if (!status)
         log_info(SERVER_LOG, "NanoDNS stopped");
     return status;

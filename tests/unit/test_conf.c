@@ -124,7 +124,7 @@ static void test_defaults(void **state)
 static void test_schema_table(void **state)
 {
     (void)state;
-    assert_int_equal(conf_server_nopts, 22);
+    assert_int_equal(conf_server_nopts, 25);
     for (size_t i = 0; i < conf_server_nopts; i++) {
         assert_non_null(conf_server_opts[i].key);
         assert_non_null(conf_server_opts[i].def);

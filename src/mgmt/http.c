@@ -1,0 +1,275 @@
+#include "mgmt/http.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct mgmt {
+    struct MHD_Daemon *d;
+    struct mgmt_ops ops;
+};
+
+/* Per request: the body read so far. */
+struct mgmt_req {
+    uint8_t *buf;
+    size_t len, cap;
+    bool too_big;
+};
+
+enum mgmt_route { R_HEALTH, R_READY, R_METRICS, R_CLUSTER, R_RAW, R_RELOAD, R_SYNC, R_NONE };
+
+static const struct {
+    const char *path;
+    bool post;
+} mgmt_routes[] = {
+    [R_HEALTH] = {"/health", false}, [R_READY] = {"/ready", false},
+    [R_METRICS] = {"/metrics", false}, [R_CLUSTER] = {"/cluster", false},
+    [R_RAW] = {"/config/raw", false},  [R_RELOAD] = {"/reload", true},
+    [R_SYNC] = {"/sync", true},
+};
+
+void mgmt_error(struct mgmt_resp *r, unsigned status, const char *text)
+{
+    json_t *o = json_pack("{s:s}", "error", text);
+    r->status = status;
+    r->body = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    r->len = r->body ? strlen(r->body) : 0;
+    r->ctype = NULL;
+    json_decref(o);
+}
+
+bool mgmt_wants_prometheus(const char *accept, const char *format)
+{
+    if (format)
+        return strcasecmp(format, "prometheus") == 0 || strcasecmp(format, "openmetrics") == 0 ||
+               strcasecmp(format, "text") == 0;
+    if (!accept)
+        return false;
+    return strcasestr(accept, "text/plain") || strcasestr(accept, "application/openmetrics-text");
+}
+
+static enum MHD_Result mgmt_send(struct MHD_Connection *c, struct mgmt_resp *r, const char *allow,
+                                 bool auth)
+{
+    if (!r->body && r->status != 204)
+        mgmt_error(r, 500, "out of memory");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(r->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->ctype ? r->ctype : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    if (auth)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = MHD_queue_response(c, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Constant-time: both sides are hashed first, so neither length nor content leaks. */
+static bool mgmt_token_ok(const char *header, const char *token)
+{
+    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+        return false;
+    const char *got = header + 7;
+    while (*got == ' ')
+        got++;
+    uint8_t a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+    SHA256((const uint8_t *)got, strlen(got), a);
+    SHA256((const uint8_t *)token, strlen(token), b);
+    return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
+static enum mgmt_route mgmt_route_of(const char *url)
+{
+    for (int i = 0; i < R_NONE; i++)
+        if (strcmp(url, mgmt_routes[i].path) == 0)
+            return (enum mgmt_route)i;
+    /* a trailing slash is the same path */
+    size_t n = strlen(url);
+    if (n > 1 && url[n - 1] == '/')
+        for (int i = 0; i < R_NONE; i++)
+            if (strlen(mgmt_routes[i].path) == n - 1 &&
+                strncmp(url, mgmt_routes[i].path, n - 1) == 0)
+                return (enum mgmt_route)i;
+    return R_NONE;
+}
+
+static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_size, void **state)
+{
+    (void)version;
+    struct mgmt *m = cls;
+    struct mgmt_resp r = {0};
+    enum mgmt_route route = mgmt_route_of(url);
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0;
+
+    if (!*state) {
+        /* First call: the headers are here, the body is not. */
+        if (route == R_NONE) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "unknown path: %.256s", url);
+            mgmt_error(&r, 404, msg);
+            return mgmt_send(c, &r, NULL, false);
+        }
+        bool want_post = mgmt_routes[route].post;
+        if ((want_post && !post) || (!want_post && !get)) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "method %.16s not allowed on %s", method,
+                     mgmt_routes[route].path);
+            mgmt_error(&r, 405, msg);
+            return mgmt_send(c, &r, want_post ? "POST" : "GET, HEAD", false);
+        }
+        if (post) {
+            char *token = m->ops.token(m->ops.ctx);
+            bool ok = !token || mgmt_token_ok(MHD_lookup_connection_value(
+                                                  c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                                              token);
+            free(token);
+            if (!ok) {
+                mgmt_error(&r, 401, "missing or wrong bearer token");
+                return mgmt_send(c, &r, NULL, true);
+            }
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > MGMT_MAX_BODY) {
+                mgmt_error(&r, 413, "request body too large");
+                return mgmt_send(c, &r, NULL, false);
+            }
+        }
+        struct mgmt_req *q = calloc(1, sizeof(*q));
+        if (!q)
+            return MHD_NO;
+        *state = q;
+        return MHD_YES;
+    }
+
+    struct mgmt_req *q = *state;
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (q->too_big || q->len + n > MGMT_MAX_BODY) {
+            q->too_big = true;
+            return MHD_YES;
+        }
+        if (q->len + n > q->cap) {
+            size_t cap = q->cap ? q->cap : 4096;
+            while (cap < q->len + n)
+                cap *= 2;
+            uint8_t *b = realloc(q->buf, cap);
+            if (!b)
+                return MHD_NO;
+            q->buf = b;
+            q->cap = cap;
+        }
+        memcpy(q->buf + q->len, upload_data, n);
+        q->len += n;
+        return MHD_YES;
+    }
+
+    if (q->too_big) {
+        mgmt_error(&r, 413, "request body too large");
+        return mgmt_send(c, &r, NULL, false);
+    }
+    switch (route) {
+    case R_HEALTH:
+        m->ops.health(m->ops.ctx, &r);
+        break;
+    case R_READY:
+        m->ops.ready(m->ops.ctx, &r);
+        break;
+    case R_METRICS: {
+        const char *accept =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+        const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+        m->ops.metrics(m->ops.ctx, mgmt_wants_prometheus(accept, format), &r);
+        break;
+    }
+    case R_CLUSTER:
+        m->ops.cluster(m->ops.ctx, &r);
+        break;
+    case R_RAW:
+        m->ops.config_raw(m->ops.ctx, &r);
+        break;
+    case R_RELOAD:
+        m->ops.reload(m->ops.ctx, &r);
+        break;
+    case R_SYNC:
+        if (!q->len)
+            mgmt_error(&r, 400, "empty body");
+        else
+            m->ops.sync(m->ops.ctx, q->buf, q->len, &r);
+        break;
+    case R_NONE:
+        break;
+    }
+    return mgmt_send(c, &r, NULL, false);
+}
+
+static void mgmt_done(void *cls, struct MHD_Connection *c, void **state,
+                      enum MHD_RequestTerminationCode code)
+{
+    (void)cls, (void)c, (void)code;
+    struct mgmt_req *q = *state;
+    if (q) {
+        free(q->buf);
+        free(q);
+        *state = NULL;
+    }
+}
+
+int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops *ops,
+               struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap)
+{
+    (void)salen;
+    struct mgmt *m = calloc(1, sizeof(*m));
+    if (!m) {
+        snprintf(err, errcap, "out of memory");
+        return -ENOMEM;
+    }
+    m->ops = *ops;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL;
+    if (sa->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    m->d = MHD_start_daemon(flags, 0, NULL, NULL, mgmt_handler, m, MHD_OPTION_SOCK_ADDR, sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m,
+                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!m->d) {
+        snprintf(err, errcap, "%s", errno ? strerror(errno) : "cannot start the HTTP server");
+        free(m);
+        return -1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_LISTEN_FD);
+    socklen_t bl = sizeof(*bound);
+    memset(bound, 0, sizeof(*bound));
+    if (di)
+        getsockname(di->listen_fd, (struct sockaddr *)bound, &bl);
+    *out = m;
+    return 0;
+}
+
+void mgmt_stop(struct mgmt *m)
+{
+    if (!m)
+        return;
+    MHD_stop_daemon(m->d);
+    free(m);
+}

@@ -1,0 +1,48 @@
+#pragma once
+/*
+ * The management HTTP server (libmicrohttpd, a thread per connection so that a slow
+ * /reload or /cluster never holds up a /health probe): routing, methods (404 and 405 with
+ * JSON bodies), request bodies up to MGMT_MAX_BODY, and Bearer authentication of POST
+ * requests when a token is set (compared in constant time). What each endpoint answers is
+ * up to the `mgmt_ops` (server/api.c); this file only speaks HTTP.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define MGMT_MAX_BODY (64u << 20)
+
+struct mgmt_resp {
+    unsigned status;
+    char *body; /* malloc'ed */
+    size_t len;
+    const char *ctype; /* NULL: application/json */
+};
+
+struct mgmt_ops {
+    void *ctx;
+    void (*health)(void *ctx, struct mgmt_resp *r);
+    void (*ready)(void *ctx, struct mgmt_resp *r);
+    void (*metrics)(void *ctx, bool prometheus, struct mgmt_resp *r);
+    void (*cluster)(void *ctx, struct mgmt_resp *r);
+    void (*config_raw)(void *ctx, struct mgmt_resp *r);
+    void (*reload)(void *ctx, struct mgmt_resp *r);
+    void (*sync)(void *ctx, const uint8_t *body, size_t len, struct mgmt_resp *r);
+    /* The current token (malloc'ed copy), or NULL when POST requests are open. */
+    char *(*token)(void *ctx);
+};
+
+struct mgmt;
+
+/* Listens on `sa` (port 0: the kernel picks one); the bound address is in *bound. */
+int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops *ops,
+               struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap);
+void mgmt_stop(struct mgmt *m);
+
+/* A JSON error body {"error": text} with `status`. */
+void mgmt_error(struct mgmt_resp *r, unsigned status, const char *text);
+/* Wants the client the Prometheus text format? (?format=prometheus, or an Accept header
+ * naming text/plain or application/openmetrics-text) */
+bool mgmt_wants_prometheus(const char *accept, const char *format);

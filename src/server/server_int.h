@@ -1,0 +1,125 @@
+#pragma once
+/*
+ * The server's state, shared by server.c (start, sockets, signals, shutdown), control.c
+ * (config changes: reload, version bump and write-back, configs from peers, the file
+ * watch) and api.c (the management API and the sync callbacks).
+ *
+ * Threads: the control thread (the libuv loop) owns everything but `info`, which any thread
+ * reads under info_lock, and the job queue, under jobs_lock. Config changes are built on the
+ * libuv thread pool, one at a time, and applied on the control thread.
+ */
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "conf/conf.h"
+#include "mgmt/http.h"
+#include "mgmt/metrics.h"
+#include "net/tcp.h"
+#include "net/udp.h"
+#include "server/forward.h"
+#include "sync/sync.h"
+#include "zone/snap.h"
+
+/* What other threads may know of the running config: immutable, reference counted. */
+struct server_info {
+    atomic_int refs;
+    int64_t version;
+    char checksum[17];
+    size_t records, zones;
+    uint8_t *raw;
+    size_t raw_len;
+    char *token; /* NULL: none */
+    struct conf_strlist peers;
+    double sync_startup_delay, sync_interval;
+};
+
+enum ctl_origin { CTL_WATCH, CTL_SIGHUP, CTL_API, CTL_PEER_PUSH, CTL_PEER_PULL };
+
+/* A config change, queued for the control thread. Jobs with a waiter belong to it (it
+ * frees them after `done`); the others are freed by the control thread. */
+struct ctl_job {
+    struct ctl_job *next;
+    enum ctl_origin origin;
+    uint8_t *body; /* a peer's config (PEER_*) */
+    size_t len;
+    bool waiter;
+    bool done;
+    pthread_cond_t cond;
+    /* result */
+    unsigned http;
+    json_t *reply;  /* the JSON reply (API and peers) */
+    bool advanced;  /* the version went up: push to peers */
+    /* work state, between the pool thread and the control thread */
+    uv_work_t work;
+    struct server *srv;
+    struct server_info *cur;
+    struct conf *nc;
+    struct snap *ns;
+    bool quiet;   /* nothing to do (a watch event for bytes we already serve) */
+    char failed_sum[17];
+    const char *restart[16];
+    size_t nrestart;
+};
+
+struct server {
+    uv_loop_t loop;
+    struct snap_slot slot;
+    struct conf *conf;
+    const char *path;
+    struct conf_overrides ov;
+    int udp_fd;
+    struct sockaddr_storage bound;
+    struct net_udp *udp;
+    struct net_tcp *tcp;
+    struct server_forward fwd;
+    bool fwd_ready;
+    uv_signal_t sigint, sigterm, sighup;
+    struct timespec started;
+
+    /* readable by every thread */
+    pthread_mutex_t info_lock;
+    struct server_info *info;
+    atomic_bool ready, stopping;
+    atomic_uint_fast64_t reloads_ok, reloads_failed;
+    _Atomic double last_reload;
+    atomic_uint_fast64_t recv_applied, recv_current, recv_stale, recv_invalid; /* /sync */
+
+    /* the job queue */
+    pthread_mutex_t jobs_lock;
+    struct ctl_job *jobs, *jobs_tail;
+    bool jobs_closed;
+    bool job_running; /* control thread only */
+    uv_async_t jobs_async;
+
+    /* the file watch (control thread) */
+    uv_fs_event_t watch;
+    uv_fs_poll_t poll;
+    uv_timer_t settle;
+    bool watching;
+    char watch_base[256];
+    char failed_sum[17]; /* the bytes whose failure was already logged */
+
+    struct mgmt *mgmt;
+    struct sync *sync;
+};
+
+struct server_info *server_info_get(struct server *srv);
+void server_info_put(struct server_info *info);
+
+/* control.c */
+int ctl_init(struct server *srv);    /* job queue, file watch; control thread */
+void ctl_close(struct server *srv);  /* on shutdown, in the loop: fails queued jobs */
+void ctl_publish_info(struct server *srv);
+/* Queues a job. From another thread with job->waiter: blocks until it is done. */
+void ctl_submit(struct server *srv, struct ctl_job *job);
+struct ctl_job *ctl_job_new(enum ctl_origin origin, const uint8_t *body, size_t len, bool waiter);
+void ctl_job_free(struct ctl_job *job);
+
+/* api.c */
+struct mgmt_ops server_api_ops(struct server *srv);
+struct sync_ops server_sync_ops(struct server *srv);
+void server_metrics_view(struct server *srv, struct metrics_view *v);
