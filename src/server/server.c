@@ -282,6 +282,7 @@ out:
     uv_run(&srv.loop, UV_RUN_DEFAULT);
     /* The HTTP threads and the sync thread may still wait on jobs: the queue is closed, so
      * they get "shutting down" and finish. */
+    peer_abort_all();
     mgmt_stop(srv.mgmt);
     sync_stop(srv.sync);
     /* Workers next: they may still hand questions to the forwarder until they stop. */

@@ -1,6 +1,7 @@
 #include "sync/peer.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,13 @@ struct peer_xfer {
     size_t len, cap;
     bool too_big;
 };
+
+static atomic_bool peer_aborted;
+
+void peer_abort_all(void)
+{
+    atomic_store(&peer_aborted, true);
+}
 
 int peer_global_init(void)
 {
@@ -110,7 +118,7 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
             snprintf(calls[i].error, sizeof(calls[i].error), "out of memory");
     }
     int running = 1;
-    while (running) {
+    while (running && !atomic_load(&peer_aborted)) {
         if (curl_multi_perform(m, &running) != CURLM_OK)
             break;
         if (running && curl_multi_poll(m, NULL, 0, 200, NULL) != CURLM_OK)
@@ -148,7 +156,8 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
         curl_slist_free_all(xs[i].headers);
         free(xs[i].buf);
         if (!calls[i].resp && !calls[i].error[0])
-            snprintf(calls[i].error, sizeof(calls[i].error), "no reply");
+            snprintf(calls[i].error, sizeof(calls[i].error), "%s",
+                     atomic_load(&peer_aborted) ? "shutting down" : "no reply");
     }
     curl_multi_cleanup(m);
     free(xs);

@@ -29,3 +29,5 @@ int peer_global_init(void);
 /* Runs the calls in parallel; `token` (NULL or "": none) goes in Authorization: Bearer. */
 void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout_ms);
 void peer_call_clear(struct peer_call *c);
+/* At shutdown: calls under way end within ~0.2 s ("shutting down"), new ones at once. */
+void peer_abort_all(void);

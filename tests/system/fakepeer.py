@@ -54,6 +54,7 @@ class FakePeer:
         self.raw = raw if isinstance(raw, bytes) else (json.dumps(raw, indent=2) + "\n").encode()
         self.version = _version(self.raw)
         self.log = []
+        self.health_version = None  # set: /health reports this instead of the real version
         self.started = time.monotonic()
         self.httpd = None
         self.thread = None
@@ -67,7 +68,8 @@ class FakePeer:
 
         self.httpd = ThreadingHTTPServer((self.host, 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 
@@ -144,7 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
             raw, version = f.raw, f.version
         uptime = round(time.monotonic() - f.started, 1)
         if path == "/health":
-            self._send_json(200, {"status": "ok", "version": version, "uptime_s": uptime})
+            hv = f.health_version if f.health_version is not None else version
+            self._send_json(200, {"status": "ok", "version": hv, "uptime_s": uptime})
         elif path == "/ready":
             cfg = json.loads(raw)
             self._send_json(200, {"status": "ready", "version": version,

@@ -5,7 +5,8 @@ here> (written into its config file as server.mgmt_port, not passed on the comma
 that the port is node-local data the sync code must keep). DNS runs on the harness's
 `--host 127.0.0.1 --port 0`.
 
-    node = nodes(config_dict)           # fixture factory; stopped and checked at teardown
+    from mgmthelp import nodes          # the fixture, imported into the test module
+    node = nodes(config_dict)           # factory; every node is stopped and checked at teardown
     r = node.get("/health")             # Resp(status, headers, body); r.json
     r = node.post("/reload")            # sends the node's mgmt_token when it has one
     wait_until(lambda: node.version() == 3, timeout=2, what="version 3")
@@ -13,7 +14,6 @@ that the port is node-local data the sync code must keep). DNS runs on the harne
 Everything runs on 127.0.0.1. Waiting is always polling against a deadline.
 """
 
-import contextlib
 import hashlib
 import http.client
 import json
@@ -197,7 +197,12 @@ def dump(cfg):
 # ---- nodes ---------------------------------------------------------------------------------------
 
 class Node:
-    """A nanodns process with the management API on; see the module docstring."""
+    """A nanodns process with the management API on; see the module docstring.
+
+    `config`: a dict (written with 2-space indent), bytes, or None to use the nanodns.json
+    already in `workdir`. `dns_args` replace the harness's --host/--port (a test of
+    restart_required needs the port from the file). `token`: sent by post() (default: the
+    config's server.mgmt_token)."""
 
     def __init__(self, workdir, config, extra_args=(), token=None, start=True,
                  check_exit=True, dns_args=("--host", "127.0.0.1", "--port", "0")):
@@ -361,15 +366,6 @@ def nodes(tmp_path):
             errors.append(str(e))
     if errors:
         pytest.fail("\n\n".join(errors))
-
-
-@contextlib.contextmanager
-def node_ctx(workdir, config, **kw):
-    n = Node(workdir, config, **kw)
-    try:
-        yield n
-    finally:
-        n.stop()
 
 
 # ---- JSON layout ---------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ the Prometheus text format (0.0.4) when asked for, checked with `promtool check 
 parsed with prometheus_client; the counters must move with the traffic we send.
 """
 
-import json
 import re
 import shutil
 import subprocess
@@ -14,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import run_cli
 from fakeupstream import FakeUpstream
-from mgmthelp import (NAME, assert_json, checksum, free_tcp_port, node_config, nodes,  # noqa: F401
-                      wait_until)
+from mgmthelp import (NAME, assert_json, checksum, free_tcp_port, node_config,
+                      nodes)  # noqa: F401 (nodes: a fixture)
 
 PROM_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")

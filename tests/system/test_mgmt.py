@@ -10,8 +10,9 @@ import threading
 
 import pytest
 
-from mgmthelp import (NAME, Node, assert_error, assert_json, checksum, dead_port,
-                      free_tcp_port, http_get, node_config, nodes, wait_until)  # noqa: F401
+from conftest import run_cli
+from mgmthelp import (Node, assert_error, assert_json, checksum, dump, free_tcp_port,
+                      http_get, node_config, nodes, wait_until)  # noqa: F401 (nodes: a fixture)
 
 TOKEN = "s3cret-t0ken"
 
@@ -141,7 +142,7 @@ def test_wrong_method_405(node, method, path, allowed):
 def test_garbage_request_does_not_hurt(node):
     with socket.create_connection(("127.0.0.1", node.mgmt_port), timeout=3) as s:
         s.sendall(b"\x00\xff garbage \r\n\r\n")
-        s.settimeout(1)
+        s.settimeout(0.5)
         try:
             data = s.recv(4096)
         except (socket.timeout, ConnectionResetError):
@@ -283,3 +284,22 @@ def test_keep_alive(node):
             assert r.status == (404 if path == "/nope" else 200)
     finally:
         conn.close()
+
+
+# ---- start-up ------------------------------------------------------------------------------------
+
+def test_start_logged_as_nanodns_does(node):
+    assert "Management HTTP server on 127.0.0.1:%d" % node.mgmt_port in node.srv.log
+
+
+def test_mgmt_port_in_use_is_an_error(tmp_path):
+    """Like a DNS port that cannot be bound: an error naming the port, exit status 1."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        cfg = tmp_path / "c.json"
+        cfg.write_bytes(dump(node_config(port)))
+        p = run_cli("start", "--config", cfg, "--host", "127.0.0.1", "--port", "0", timeout=20)
+    assert p.returncode == 1, p.stderr
+    assert str(port) in p.stderr and "ERROR" in p.stderr, p.stderr

@@ -5,18 +5,18 @@ file after SIGKILL.
 """
 
 import json
+import os
 import random
 import signal
 import socket
 import threading
 import time
 
-import dns.exception
 import dns.message
-import dns.query
 import dns.rcode
 import pytest
 
+from conftest import free_port, tcp_read_msg
 from fakeupstream import FakeUpstream
 from mgmthelp import (NAME, Node, assert_error, assert_json, checksum, dump, free_tcp_port,
                       indentation_errors, key_order, node_config, nodes,  # noqa: F401
@@ -244,7 +244,7 @@ def test_file_edit_reloads(nodes, how):
                what="the edit to be served")
     n.wait_version(2, timeout=1.0)
     # the server's own write-back of config_version must not count as another edit
-    stays(lambda: n.version() == 2, 1.5, what="version 2")
+    stays(lambda: n.version() == 2, 1.0, what="version 2")
     assert n.file_json()["server"]["config_version"] == 2
     assert n.raw() == n.file_bytes()
     assert n.file_json()["records"][0]["value"] == "10.0.2.2"
@@ -272,10 +272,26 @@ def test_file_edit_broken_then_fixed(nodes):
     n.wait_version(2, timeout=1.0)
 
 
+def test_file_touched_or_removed(nodes):
+    """A touch (same bytes) is not a new version; a removed file keeps the running config
+    serving, and the file written again is loaded."""
+    n = mk(nodes, hot_reload=True)
+    cfg = n.file_json()
+    os.utime(n.path)
+    stays(lambda: n.version() == 1, 0.6, what="version 1 after a touch")
+    off = len(n.srv.log)
+    os.unlink(n.path)
+    n.srv.wait_log(r"(?i)(error|warn)", timeout=HOT_DEADLINE, start=off)
+    assert n.srv.alive() and n.answer() == ["10.0.0.1"] and n.version() == 1
+    n.path.write_bytes(dump(with_value(cfg, "10.0.4.5")))
+    wait_until(lambda: n.answer(timeout=0.5) == ["10.0.4.5"], HOT_DEADLINE, what="the new file")
+    n.wait_version(2, timeout=1.0)
+
+
 def test_hot_reload_off_ignores_edits(nodes):
     n = mk(nodes, hot_reload=False)
     n.write_atomic(edited(n, "10.0.5.5"))
-    stays(lambda: n.answer(timeout=0.5) == ["10.0.0.1"], 1.5, what="the old answer")
+    stays(lambda: n.answer(timeout=0.5) == ["10.0.0.1"], 1.0, what="the old answer")
     assert n.version() == 1
     assert n.reload()["version"] == 2
     assert n.answer() == ["10.0.5.5"]
@@ -328,7 +344,6 @@ def _other_free_port():
 def test_restart_required(tmp_path, key, new):
     """Settings that cannot change live are reported; everything else is applied and the
     node keeps serving on its old sockets."""
-    from conftest import free_port
     dns_port = free_port()
     cfg = node_config(free_tcp_port(), port=dns_port)
     n = Node(tmp_path / "n", cfg, dns_args=())
@@ -352,38 +367,64 @@ def test_restart_required(tmp_path, key, new):
 # ---- reloads under load --------------------------------------------------------------------------
 
 def test_no_query_lost_during_reloads(nodes):
+    """A UDP client (2000+ queries, one at a time, 2 s timeout, no retries) and a TCP client
+    on one long-lived connection query while 20 reloads switch www between two values:
+    every query is answered, NOERROR, with one of the two values, and the TCP connection
+    survives the reloads."""
     values = ("10.0.8.1", "10.0.8.2")
     n = mk(nodes, value=values[0], log_queries=False)
     stop = threading.Event()
-    stats = {"sent": 0, "timeouts": 0, "bad": []}
+    stats = {p: {"sent": 0, "timeouts": 0, "errors": [], "bad": [], "seen": set()}
+             for p in ("udp", "tcp")}
 
-    def load():
+    def check(st, r):
+        got = [rd.to_text() for rr in r.answer for rd in rr]
+        if r.rcode() != dns.rcode.NOERROR or len(got) != 1 or got[0] not in values:
+            st["bad"].append((dns.rcode.to_text(r.rcode()), got))
+        else:
+            st["seen"].add(got[0])
+
+    def udp():
+        st = stats["udp"]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.connect(("127.0.0.1", n.port))
             s.settimeout(2.0)
-            while not stop.is_set() or stats["sent"] < 2000:
+            while (not stop.is_set() or st["sent"] < 2000) and st["sent"] < 100000:
                 q = dns.message.make_query(NAME, "A")
                 s.send(q.to_wire())
-                stats["sent"] += 1
+                st["sent"] += 1
                 try:
                     while True:
-                        wire = s.recv(65535)
-                        r = dns.message.from_wire(wire)
+                        r = dns.message.from_wire(s.recv(65535))
                         if r.id == q.id:
                             break
                 except socket.timeout:
-                    stats["timeouts"] += 1
-                    if stats["timeouts"] > 5:
+                    st["timeouts"] += 1
+                    if st["timeouts"] > 5:
                         return
                     continue
-                got = [rd.to_text() for rr in r.answer for rd in rr]
-                if r.rcode() != dns.rcode.NOERROR or len(got) != 1 or got[0] not in values:
-                    stats["bad"].append((dns.rcode.to_text(r.rcode()), got))
-                if stats["sent"] > 100000:
-                    break
+                check(st, r)
 
-    t = threading.Thread(target=load, daemon=True)
-    t.start()
+    def tcp():
+        st = stats["tcp"]
+        try:
+            with n.srv.tcp_connect(timeout=2.0) as s:
+                while not stop.is_set() or st["sent"] < 200:
+                    q = dns.message.make_query(NAME, "A")
+                    w = q.to_wire()
+                    s.sendall(len(w).to_bytes(2, "big") + w)
+                    st["sent"] += 1
+                    r = dns.message.from_wire(tcp_read_msg(s))
+                    assert r.id == q.id
+                    check(st, r)
+        except Exception as e:  # noqa: BLE001 - reported below
+            st["errors"].append(repr(e))
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (udp, tcp)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: stats["udp"]["sent"] >= 50 and stats["tcp"]["sent"] >= 20, 5,
+               what="both clients running")
     cfg = n.file_json()
     try:
         for i in range(20):
@@ -391,11 +432,14 @@ def test_no_query_lost_during_reloads(nodes):
             assert n.reload()["version"] == i + 2
     finally:
         stop.set()
-        t.join(60)
-    assert not t.is_alive()
-    assert stats["timeouts"] == 0, stats
-    assert stats["bad"] == [], stats["bad"][:10]
-    assert stats["sent"] >= 2000
+        for t in threads:
+            t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    for proto, st in stats.items():
+        assert st["timeouts"] == 0 and st["errors"] == [], (proto, st)
+        assert st["bad"] == [], (proto, st["bad"][:10])
+    assert stats["udp"]["sent"] >= 2000
+    assert stats["udp"]["seen"] == set(values), stats["udp"]["seen"]
     assert n.answer() == [values[20 % 2]]
 
 
@@ -403,7 +447,12 @@ def test_sigkill_never_tears_the_file(tmp_path):
     """20 times: reloads in a loop, SIGKILL at a random moment; the file is then always a
     whole config (the original data with some config_version), and it loads again."""
     rng = random.Random(5)
-    cfg = node_config(free_tcp_port(), log_queries=False)
+    # big enough (~55 KB) that writing it takes many write() calls: a file written in
+    # place would be seen half-written
+    records = node_config(0)["records"] + [
+        {"name": "h%d.ha.test" % i, "type": "A", "value": "10.9.%d.%d" % (i >> 8, i & 255)}
+        for i in range(600)]
+    cfg = node_config(free_tcp_port(), log_queries=False, records=records)
     want = json.loads(json.dumps(cfg))
     n = Node(tmp_path / "k", cfg, check_exit=False, start=False)
     for rnd in range(20):
@@ -422,7 +471,7 @@ def test_sigkill_never_tears_the_file(tmp_path):
         t = threading.Thread(target=hammer, daemon=True)
         t.start()
         wait_until(lambda: done[0] >= 1, 5, what="a first reload")
-        time.sleep(rng.uniform(0, 0.15))
+        time.sleep(rng.uniform(0, 0.08))
         n.kill()
         stop.set()
         t.join(10)
@@ -436,8 +485,10 @@ def test_sigkill_never_tears_the_file(tmp_path):
         assert isinstance(v, int) and v >= want["server"]["config_version"], (rnd, v)
         want["server"]["config_version"] = v
         assert got == want, "round %d: the file changed beyond config_version" % rnd
+    n.check_exit = True
     n.start()
     assert n.version() == want["server"]["config_version"]
+    assert n.answer() == ["10.0.0.1"]
     n.stop()
 
 

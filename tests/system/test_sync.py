@@ -7,12 +7,14 @@ their config; nodes that must pull use FAST_PULL (0.2 s after start, then every 
 """
 
 import json
+import signal
 import socket
 import threading
 import time
 
 import dns.rcode
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import REFERENCE_DIR
 from fakepeer import FakePeer
@@ -20,7 +22,6 @@ from fakeupstream import FakeUpstream
 from mgmthelp import (FAST_PULL, NAME, NO_PULL, assert_error, assert_json, checksum,
                       dead_port, dump, free_tcp_port, node_config, nodes,  # noqa: F401
                       stays, wait_until, with_value)
-from prometheus_client.parser import text_string_to_metric_families
 
 PUSH_DEADLINE = 1.0
 PULL_DEADLINE = 5.0
@@ -106,7 +107,6 @@ def test_push_twice_and_from_another_node(nodes):
 @pytest.mark.parametrize("how", ["sighup", "file-edit"])
 def test_every_local_reload_pushes(nodes, how):
     """Not only POST /reload: a SIGHUP or an edit of the watched file pushes too."""
-    import signal
     n1, n2 = cluster(nodes, n=2, hot_reload=(how == "file-edit"), **NO_PULL)
     new = with_value(n1.file_json(), "10.1.3.1")
     if how == "sighup":
@@ -130,7 +130,26 @@ def test_hot_reload_cluster_settles(nodes):
         n.wait_answer("10.1.4.1", timeout=1.0)
     files = [n.file_bytes() for n in ns]
     stays(lambda: [n.version() for n in ns] == [2, 2, 2]
-          and [n.file_bytes() for n in ns] == files, 2.0, what="a settled cluster")
+          and [n.file_bytes() for n in ns] == files, 1.0, what="a settled cluster")
+
+
+def test_self_in_peers(nodes):
+    """One peer list for every node (itself included) is common: pushing to itself is
+    harmless (already_current, no deadlock, no version loop)."""
+    port = free_tcp_port()
+    n = nodes(node_config(port, peers=["127.0.0.1:%d" % port], **FAST_PULL))
+    body = n.reload()
+    assert body["peers"]["127.0.0.1:%d" % port].get("status") == "already_current", body
+    stays(lambda: n.version() == 2, 1.0, what="version 2")
+
+
+def test_peer_by_host_name(nodes):
+    b = single(nodes, **NO_PULL)
+    a = single(nodes, peers=["localhost:%d" % b.mgmt_port])
+    a.write(with_value(a.file_json(), "10.1.5.1"))
+    body = a.reload()
+    assert body["peers"]["localhost:%d" % b.mgmt_port].get("status") == "applied", body
+    b.wait_answer("10.1.5.1", timeout=PUSH_DEADLINE)
 
 
 def test_push_to_a_down_peer_reports_error(nodes):
@@ -248,7 +267,7 @@ def test_stopped_node_catches_up_after_restart(nodes):
     # and the cluster settles: no node keeps rewriting its file or moving its version
     files = [n.file_bytes() for n in (n1, n2, n3)]
     stays(lambda: [n.file_bytes() for n in (n1, n2, n3)] == files
-          and [n.version() for n in (n1, n2, n3)] == [2, 2, 2], 1.5, what="a settled cluster")
+          and [n.version() for n in (n1, n2, n3)] == [2, 2, 2], 1.0, what="a settled cluster")
 
 
 def test_periodic_pull(nodes):
@@ -510,6 +529,31 @@ def test_pull_from_python_peer(nodes):
         assert f["records"] == fp.config()["records"]
         assert f["server"]["config_version"] == 50
         assert_local_keys(n, server)
+
+
+def test_pull_of_an_invalid_config_is_refused(nodes):
+    cfg = python_node_config("10.0.0.300", 9)
+    with FakePeer(cfg) as fp:
+        n = single(nodes, peers=[fp.addr], **FAST_PULL)
+        before = n.file_bytes()
+        wait_until(lambda: len(fp.requests("GET", "/config/raw")) >= 2, PULL_DEADLINE,
+                   what="two pull attempts")
+        assert n.srv.alive()
+        assert_untouched(n, before, 1)
+
+
+def test_pull_never_rolls_back(nodes):
+    """A peer whose /health claims a higher version but whose /config/raw holds an older one
+    (it changed in between, or it lies): the older config is not applied."""
+    with FakePeer(python_node_config("10.5.4.4", 2)) as fp:
+        fp.health_version = 9
+        n = single(nodes, version=5, peers=[fp.addr], **FAST_PULL)
+        before = n.file_bytes()
+        wait_until(lambda: len(fp.requests("GET", "/config/raw")) >= 1, PULL_DEADLINE,
+                   what="a pull attempt")
+        wait_until(lambda: len(fp.requests("GET", "/health")) >= 3, PULL_DEADLINE,
+                   what="another pull round")
+        assert_untouched(n, before, 5)
 
 
 def test_pulled_config_is_pushed_on(nodes):
