@@ -134,7 +134,8 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
             mgmt_error(&r, 405, msg);
             return mgmt_send(c, &r, want_post ? "POST" : "GET, HEAD", false);
         }
-        if (post) {
+        /* POST changes the config; /config/raw holds the token itself. */
+        if (post || route == R_RAW) {
             char *token = m->ops.token(m->ops.ctx);
             bool ok = !token || mgmt_token_ok(MHD_lookup_connection_value(
                                                   c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),

@@ -3,7 +3,7 @@
  * The management HTTP server (libmicrohttpd, a thread per connection so that a slow
  * /reload or /cluster never holds up a /health probe): routing, methods (404 and 405 with
  * JSON bodies), request bodies up to MGMT_MAX_BODY, and Bearer authentication of POST
- * requests when a token is set (compared in constant time). What each endpoint answers is
+ * requests and of GET /config/raw (the file holds the token) when a token is set (compared in constant time). What each endpoint answers is
  * up to the `mgmt_ops` (server/api.c); this file only speaks HTTP.
  */
 

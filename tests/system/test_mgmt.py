@@ -207,9 +207,18 @@ def tnode(nodes):
     return nodes(node_config(free_tcp_port(), token=TOKEN))
 
 
-@pytest.mark.parametrize("path", ["/health", "/ready", "/metrics", "/cluster", "/config/raw"])
+@pytest.mark.parametrize("path", ["/health", "/ready", "/metrics", "/cluster"])
 def test_token_get_stays_open(tnode, path):
     assert tnode.get(path).status == 200
+
+
+def test_token_guards_config_raw(tnode):
+    """The file holds the token: /config/raw without it would give the token away."""
+    r = tnode.get("/config/raw")
+    assert r.status == 401
+    assert TOKEN.encode() not in r.body
+    r = tnode.get("/config/raw", headers={"Authorization": "Bearer " + TOKEN})
+    assert r.status == 200 and TOKEN.encode() in r.body
 
 
 @pytest.mark.parametrize("header", [
