@@ -56,6 +56,7 @@ struct conf_server {
     char *mgmt_token; /* "" = none */
     double sync_startup_delay;
     double sync_interval;
+    int64_t workers; /* 0 = one per CPU */
 };
 
 struct conf {

@@ -214,6 +214,8 @@ const struct conf_opt conf_server_opts[] = {
      "seconds from start to the first pull from peers"},
     {"sync_interval", CONF_T_NUM, OFF(sync_interval), 0.05, 86400, "30", true, NULL,
      "seconds between pulls from peers"},
+    {"workers", CONF_T_INT, OFF(workers), 0, 256, "0", false, NULL,
+     "UDP worker threads, each with its own SO_REUSEPORT socket; 0 = one per CPU"},
 };
 /* clang-format on */
 const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);

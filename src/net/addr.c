@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,13 +49,19 @@ int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *s
     return 0;
 }
 
-int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog)
+static int net_addr_bind_opt(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog,
+                             bool reuseport)
 {
     int fd = socket(sa->sa_family, socktype | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     int one = 1, zero = 0;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
     if (sa->sa_family == AF_INET6) {
         /* "::" serves IPv4 too, as NanoDNS users expect from a wildcard address. */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
@@ -65,4 +72,39 @@ int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int 
         return -e;
     }
     return fd;
+}
+
+int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog)
+{
+    return net_addr_bind_opt(sa, salen, socktype, backlog, false);
+}
+
+int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int *fds)
+{
+    /* The probe: fails when anything holds the address; gives the port when it is 0. */
+    int probe = net_addr_bind_opt(sa, salen, SOCK_DGRAM, 0, false);
+    if (probe < 0)
+        return probe;
+    if (n == 1) {
+        fds[0] = probe;
+        return 0;
+    }
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof(bound);
+    if (getsockname(probe, (struct sockaddr *)&bound, &bl) < 0) {
+        int e = errno;
+        close(probe);
+        return -e;
+    }
+    close(probe);
+    for (int i = 0; i < n; i++) {
+        fds[i] = net_addr_bind_opt((struct sockaddr *)&bound, bl, SOCK_DGRAM, 0, true);
+        if (fds[i] < 0) {
+            int e = fds[i];
+            while (i-- > 0)
+                close(fds[i]);
+            return e;
+        }
+    }
+    return 0;
 }

@@ -20,3 +20,9 @@ int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *s
 /* Creates and binds a socket (SOCK_DGRAM or SOCK_STREAM, listening for the latter) with
  * SO_REUSEADDR, dual-stack for "::". Returns the fd or -errno. */
 int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog);
+
+/* Binds `n` UDP sockets to the same address with SO_REUSEPORT (the kernel spreads clients
+ * over them by address hash), into fds[0..n-1]. The address must be free: it is first bound
+ * once without SO_REUSEPORT, so a port held by any other socket (even another nanodns) is
+ * EADDRINUSE, not a silent share. Port 0 picks a free port for all. Returns 0 or -errno. */
+int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int *fds);

@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,7 +18,7 @@
 #include "util/cidr.h"
 #include "util/log.h"
 
-#define UDP_BATCH      32
+#define UDP_BATCH      64
 #define UDP_RECV_SIZE  4096 /* a larger query is not a query we answer */
 #define UDP_RESP_SIZE  4096 /* udp_max_payload is at most 4096 */
 #define UDP_ARENA_SIZE 16384
@@ -30,8 +30,10 @@ union udp_ctl {
 
 struct udp_worker {
     struct net_udp *u;
+    int fd; /* this worker's socket */
     pthread_t thread;
     bool started;
+    unsigned armed; /* receive headers set up from the last batch: only those are reset */
     struct mmsghdr rmsg[UDP_BATCH];
     struct mmsghdr smsg[UDP_BATCH];
     struct iovec riov[UDP_BATCH];
@@ -47,8 +49,7 @@ struct udp_worker {
 };
 
 struct net_udp {
-    int fd;
-    int stopfd;
+    atomic_bool stop;
     bool pktinfo;
     struct snap_slot *slot;
     struct net_hooks hooks;
@@ -92,7 +93,7 @@ static size_t udp_reply_ctl(struct msghdr *rq, union udp_ctl *out)
 
 static void udp_send(struct udp_worker *w, unsigned n)
 {
-    int fd = w->u->fd;
+    int fd = w->fd;
     unsigned off = 0;
     while (off < n) {
         int r = sendmmsg(fd, w->smsg + off, n - off, MSG_DONTWAIT);
@@ -175,7 +176,7 @@ static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i
     p->p.deliver = udp_deliver;
     p->t_recv = t_recv;
     p->stats = u->ctl_stats;
-    p->fd = u->fd;
+    p->fd = w->fd;
     p->peerlen = rq->msg_namelen;
     memcpy(&p->peer, &w->peers[i], sizeof(p->peer));
     p->ctllen = u->pktinfo ? udp_reply_ctl(rq, &p->ctl) : 0;
@@ -184,23 +185,29 @@ static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i
     return 0;
 }
 
-static void udp_batch(struct udp_worker *w, struct arena *arena)
+/* Receives one batch, blocking until at least one datagram is there (MSG_WAITFORONE:
+ * one system call takes what is queued, up to UDP_BATCH), answers it and sends the answers
+ * with one sendmmsg. Returns false when the socket was shut down (stop). */
+static bool udp_batch(struct udp_worker *w, struct arena *arena)
 {
     struct net_udp *u = w->u;
-    for (unsigned i = 0; i < UDP_BATCH; i++) {
-        w->riov[i] = (struct iovec){.iov_base = w->rbuf[i], .iov_len = UDP_RECV_SIZE};
-        w->rmsg[i].msg_hdr = (struct msghdr){
-            .msg_name = &w->peers[i],
-            .msg_namelen = sizeof(w->peers[i]),
-            .msg_iov = &w->riov[i],
-            .msg_iovlen = 1,
-            .msg_control = u->pktinfo ? w->rctl[i].buf : NULL,
-            .msg_controllen = u->pktinfo ? sizeof(w->rctl[i].buf) : 0,
-        };
+    /* The kernel rewrites the name and control lengths of the headers it filled. */
+    for (unsigned i = 0; i < w->armed; i++) {
+        w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
+        w->rmsg[i].msg_hdr.msg_controllen = u->pktinfo ? sizeof(w->rctl[i].buf) : 0;
     }
-    int n = recvmmsg(u->fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
-    if (n <= 0)
-        return;
+    int n = recvmmsg(w->fd, w->rmsg, UDP_BATCH, MSG_WAITFORONE, NULL);
+    /* After shutdown(SHUT_RD) every receive returns at once with an empty datagram, so
+     * recvmmsg fills the whole batch with them: the flag, not the count, says stop. */
+    if (atomic_load_explicit(&u->stop, memory_order_relaxed))
+        return false;
+    if (n <= 0) {
+        w->armed = 0;
+        if (errno != EINTR && errno != EAGAIN && errno != ENOMEM && errno != ENOBUFS)
+            log_error("nanodns.server", "UDP worker: receive failed: %s", strerror(errno));
+        return true;
+    }
+    w->armed = (unsigned)n;
     /* One timestamp per batch: every query in it waited for the same sendmmsg. */
     uint64_t t_recv = stats_now_ns();
     struct stats_block *st = w->stats;
@@ -255,6 +262,7 @@ static void udp_batch(struct udp_worker *w, struct arena *arena)
     if (log_queries)
         for (int i = 0; i < n; i++)
             net_qlog_write(&w->infos[i]);
+    return true;
 }
 
 static void *udp_worker_main(void *arg)
@@ -262,69 +270,88 @@ static void *udp_worker_main(void *arg)
     struct udp_worker *w = arg;
     struct arena arena;
     arena_init_fixed(&arena, w->arena_mem, sizeof(w->arena_mem));
-    snap_thread_online();
-    for (;;) {
-        struct pollfd p[2] = {{.fd = w->u->fd, .events = POLLIN},
-                              {.fd = w->u->stopfd, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            log_error("nanodns.server", "UDP worker: poll failed: %s", strerror(errno));
-            break;
-        }
-        if (p[1].revents)
-            break;
-        if (p[0].revents & POLLIN)
-            udp_batch(w, &arena);
+    struct net_udp *u = w->u;
+    for (unsigned i = 0; i < UDP_BATCH; i++) {
+        w->riov[i] = (struct iovec){.iov_base = w->rbuf[i], .iov_len = UDP_RECV_SIZE};
+        w->rmsg[i].msg_hdr = (struct msghdr){
+            .msg_name = &w->peers[i],
+            .msg_namelen = sizeof(w->peers[i]),
+            .msg_iov = &w->riov[i],
+            .msg_iovlen = 1,
+            .msg_control = u->pktinfo ? w->rctl[i].buf : NULL,
+            .msg_controllen = u->pktinfo ? sizeof(w->rctl[i].buf) : 0,
+        };
     }
+    snap_thread_online();
+    /* Between batches the thread is blocked in recvmmsg: an RCU quiescent state by
+     * construction (the read section ends inside udp_batch). */
+    while (udp_batch(w, &arena))
+        ;
     snap_thread_offline();
     return NULL;
 }
 
-int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net_hooks *hooks,
-                  struct net_udp **out)
+/* Asks for the destination address only where it can differ: a wildcard bind. */
+static bool udp_want_pktinfo(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int one = 1;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return false;
+    if (ss.ss_family == AF_INET &&
+        ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
+        return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) == 0;
+    if (ss.ss_family == AF_INET6 &&
+        IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+        bool ok = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) == 0;
+        /* IPv4 clients of a dual-stack socket come with IP_PKTINFO. */
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+        return ok;
+    }
+    return false;
+}
+
+/* Worker memory comes straight from mmap: zero pages that the kernel backs only when a
+ * datagram of that size lands in a buffer, so an idle worker costs a few pages. */
+static struct udp_worker *udp_worker_alloc(void)
+{
+    void *p = mmap(NULL, sizeof(struct udp_worker), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int net_udp_start(const int *fds, int nworkers, struct snap_slot *slot,
+                  const struct net_hooks *hooks, struct net_udp **out)
 {
     struct net_udp *u = calloc(1, sizeof(*u));
     if (!u)
         return -ENOMEM;
-    u->fd = fd;
     u->slot = slot;
     if (hooks) {
         u->hooks = *hooks;
         u->have_hooks = true;
     }
-    u->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     u->workers = calloc((size_t)nworkers, sizeof(*u->workers));
     u->ctl_stats = stats_block_new();
-    if (u->stopfd < 0 || !u->workers || !u->ctl_stats) {
+    if (!u->workers || !u->ctl_stats) {
         net_udp_stop(u);
         return -ENOMEM;
     }
-
-    /* Ask for the destination address only where it can differ: a wildcard bind. */
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    int one = 1;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET &&
-            ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY)) {
-            u->pktinfo = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) == 0;
-        } else if (ss.ss_family == AF_INET6 &&
-                   IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
-            u->pktinfo = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) == 0;
-            /* IPv4 clients of a dual-stack socket come with IP_PKTINFO. */
-            setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-        }
+    for (int i = 0; i < nworkers; i++) {
+        bool p = udp_want_pktinfo(fds[i]);
+        if (i == 0)
+            u->pktinfo = p;
     }
 
     for (int i = 0; i < nworkers; i++) {
-        struct udp_worker *w = aligned_alloc(64, (sizeof(*w) + 63) / 64 * 64);
+        struct udp_worker *w = udp_worker_alloc();
         if (!w) {
             net_udp_stop(u);
             return -ENOMEM;
         }
-        memset(w, 0, sizeof(*w));
         w->u = u;
+        w->fd = fds[i];
         u->workers[u->nworkers++] = w;
         w->stats = stats_block_new();
         if (!w->stats) {
@@ -336,6 +363,9 @@ int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net
             net_udp_stop(u);
             return -r;
         }
+        char name[16];
+        snprintf(name, sizeof(name), "nanodns-udp%u", (unsigned)i % 1000u);
+        pthread_setname_np(w->thread, name);
         w->started = true;
     }
     *out = u;
@@ -346,18 +376,16 @@ void net_udp_stop(struct net_udp *u)
 {
     if (!u)
         return;
-    if (u->stopfd >= 0) {
-        uint64_t one = 1;
-        ssize_t r = write(u->stopfd, &one, sizeof(one));
-        (void)r;
-    }
+    /* A blocked recvmmsg returns once its socket is shut down for reading; the kernel
+     * reports ENOTCONN for an unconnected UDP socket but wakes the readers all the same. */
+    atomic_store(&u->stop, true);
+    for (int i = 0; i < u->nworkers; i++)
+        shutdown(u->workers[i]->fd, SHUT_RD);
     for (int i = 0; i < u->nworkers; i++) {
         if (u->workers[i]->started)
             pthread_join(u->workers[i]->thread, NULL);
-        free(u->workers[i]);
+        munmap(u->workers[i], sizeof(struct udp_worker));
     }
-    if (u->stopfd >= 0)
-        close(u->stopfd);
     free(u->workers);
     free(u);
 }

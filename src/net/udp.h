@@ -16,9 +16,12 @@
 
 struct net_udp;
 
-/* Starts `nworkers` threads serving the bound socket `fd` (not owned). `hooks` (copied; may
- * be NULL) answer names outside our data for clients that may use forwarding. */
-int net_udp_start(int fd, int nworkers, struct snap_slot *slot, const struct net_hooks *hooks,
+#define NET_UDP_MAX_WORKERS 256
+
+/* Starts one thread per bound socket fds[0..nworkers-1] (not owned; SO_REUSEPORT siblings
+ * or a single socket). `hooks` (copied; may be NULL) answer names outside our data for
+ * clients that may use forwarding. */
+int net_udp_start(const int *fds, int nworkers, struct snap_slot *slot, const struct net_hooks *hooks,
                   struct net_udp **out);
 /* Stops and joins the workers. */
 void net_udp_stop(struct net_udp *u);

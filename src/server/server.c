@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -77,6 +78,19 @@ static void server_on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&srv->sighup, NULL);
 }
 
+/* server.workers, or one UDP worker per CPU this process may run on. */
+static int server_workers(const struct conf_server *cs)
+{
+    long n = cs->workers;
+    if (n <= 0) {
+        cpu_set_t set;
+        n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    }
+    if (n < 1)
+        n = 1;
+    return n > NET_UDP_MAX_WORKERS ? NET_UDP_MAX_WORKERS : (int)n;
+}
+
 /* Binds UDP and TCP on the configured address. Port 0 picks one free port for both: the
  * kernel chooses it for UDP, and when TCP cannot have the same number another is tried. */
 static int server_bind(struct server *srv, int *tcp_fd)
@@ -89,29 +103,33 @@ static int server_bind(struct server *srv, int *tcp_fd)
         log_error(SERVER_LOG, "Cannot resolve listen address %s: %s", cs->host, why);
         return -1;
     }
+    int n = server_workers(cs);
     int attempts = cs->port == 0 ? 50 : 1;
     for (int i = 0; i < attempts; i++) {
-        int fd = net_addr_bind((struct sockaddr *)&ss, sl, SOCK_DGRAM, 0);
-        if (fd < 0) {
+        int fds[NET_UDP_MAX_WORKERS];
+        int r = net_addr_bind_udp_group((struct sockaddr *)&ss, sl, n, fds);
+        if (r == -EADDRINUSE && i + 1 < attempts)
+            continue; /* port 0: the picked port was taken between probe and group */
+        if (r < 0) {
             log_error(SERVER_LOG, "Cannot listen on udp %s:%lld: %s", cs->host, (long long)cs->port,
-                      strerror(-fd));
+                      strerror(-r));
             return -1;
         }
         struct sockaddr_storage bound;
         socklen_t bl = sizeof(bound);
-        getsockname(fd, (struct sockaddr *)&bound, &bl);
+        getsockname(fds[0], (struct sockaddr *)&bound, &bl);
         int tfd = net_addr_bind((struct sockaddr *)&bound, bl, SOCK_STREAM, 128);
-        if (tfd == -EADDRINUSE && i + 1 < attempts) {
-            close(fd);
-            continue;
-        }
         if (tfd < 0) {
+            for (int k = 0; k < n; k++)
+                close(fds[k]);
+            if (tfd == -EADDRINUSE && i + 1 < attempts)
+                continue;
             log_error(SERVER_LOG, "Cannot listen on tcp %s:%u: %s", cs->host,
                       net_addr_port((struct sockaddr *)&bound), strerror(-tfd));
-            close(fd);
             return -1;
         }
-        srv->udp_fd = fd;
+        memcpy(srv->udp_fds, fds, (size_t)n * sizeof(int));
+        srv->nudp = n;
         srv->bound = bound;
         *tcp_fd = tfd;
         return 0;
@@ -166,7 +184,6 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     memset(&srv, 0, sizeof(srv));
     srv.path = config_path;
     srv.ov = *ov;
-    srv.udp_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &srv.started);
     pthread_mutex_init(&srv.info_lock, NULL);
 
@@ -238,9 +255,9 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
         close(tcp_fd);
         goto out;
     }
-    r = net_udp_start(srv.udp_fd, 1, &srv.slot, &hooks, &srv.udp);
+    r = net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp);
     if (r < 0) {
-        log_error(SERVER_LOG, "Cannot start the UDP worker: %s", err_str(r));
+        log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
         goto out;
     }
     char host[64];
@@ -293,8 +310,8 @@ out:
         server_forward_free(&srv.fwd);
     }
     uv_loop_close(&srv.loop);
-    if (srv.udp_fd >= 0)
-        close(srv.udp_fd);
+    for (int i = 0; i < srv.nudp; i++)
+        close(srv.udp_fds[i]);
     snap_publish(&srv.slot, NULL);
     snap_thread_offline();
     conf_free(srv.conf);

@@ -71,7 +71,8 @@ struct server {
     struct conf *conf;
     const char *path;
     struct conf_overrides ov;
-    int udp_fd;
+    int udp_fds[NET_UDP_MAX_WORKERS]; /* one SO_REUSEPORT socket per UDP worker */
+    int nudp;
     struct sockaddr_storage bound;
     struct net_udp *udp;
     struct net_tcp *tcp;
