@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/sha.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +25,11 @@
 
 void conf_checksum(const uint8_t *buf, size_t len, char out[17])
 {
-    uint8_t md[SHA256_DIGEST_LENGTH];
-    SHA256(buf, len, md);
+    uint8_t md[SHA256_DIGEST_SIZE];
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, buf);
+    sha256_digest(&ctx, sizeof(md), md);
     for (int i = 0; i < 8; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -4,16 +4,61 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include "util/dl.h"
+#include "util/log.h"
+
+/* libmicrohttpd, loaded when the API is first started (util/dl.h). */
+static struct {
+    __typeof__(MHD_add_response_header) *add_response_header;
+    __typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+    __typeof__(MHD_destroy_response) *destroy_response;
+    __typeof__(MHD_get_daemon_info) *get_daemon_info;
+    __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+    __typeof__(MHD_queue_response) *queue_response;
+    __typeof__(MHD_start_daemon) *start_daemon;
+    __typeof__(MHD_stop_daemon) *stop_daemon;
+} lm;
+
+static const struct dl_sym lm_syms[] = {
+    {"MHD_add_response_header", (void **)&lm.add_response_header},
+    {"MHD_create_response_from_buffer", (void **)&lm.create_response_from_buffer},
+    {"MHD_destroy_response", (void **)&lm.destroy_response},
+    {"MHD_get_daemon_info", (void **)&lm.get_daemon_info},
+    {"MHD_lookup_connection_value", (void **)&lm.lookup_connection_value},
+    {"MHD_queue_response", (void **)&lm.queue_response},
+    {"MHD_start_daemon", (void **)&lm.start_daemon},
+    {"MHD_stop_daemon", (void **)&lm.stop_daemon},
+};
+
+static struct dl_lib lm_lib = {
+    .soname = "libmicrohttpd.so.12",
+    .package = "libmicrohttpd12",
+    .syms = lm_syms,
+    .nsyms = sizeof(lm_syms) / sizeof(lm_syms[0]),
+};
+
+/* The listening socket is ours from the start; libmicrohttpd is loaded and started on it
+ * when the first connection waits (a thread blocked in poll until then), so a server whose
+ * API nobody calls never maps it and GnuTLS. */
 struct mgmt {
     struct MHD_Daemon *d;
     struct mgmt_ops ops;
+    int lfd;    /* listening socket, until libmicrohttpd owns it */
+    int wakefd; /* eventfd: stop waiting */
+    int family;
+    pthread_t waiter;
+    bool waiting; /* the waiter thread runs (joined by mgmt_stop) */
 };
 
 /* Per request: the body read so far. */
@@ -60,21 +105,21 @@ static enum MHD_Result mgmt_send(struct MHD_Connection *c, struct mgmt_resp *r, 
 {
     if (!r->body && r->status != 204)
         mgmt_error(r, 500, "out of memory");
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
+    struct MHD_Response *resp = lm.create_response_from_buffer(
         r->len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(r->body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+    lm.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->ctype ? r->ctype : "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    lm.add_response_header(resp, "Cache-Control", "no-store");
     if (allow)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+        lm.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
     if (auth)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    enum MHD_Result ret = MHD_queue_response(c, r->status, resp);
-    MHD_destroy_response(resp);
+        lm.add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    enum MHD_Result ret = lm.queue_response(c, r->status, resp);
+    lm.destroy_response(resp);
     return ret;
 }
 
@@ -86,10 +131,15 @@ static bool mgmt_token_ok(const char *header, const char *token)
     const char *got = header + 7;
     while (*got == ' ')
         got++;
-    uint8_t a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
-    SHA256((const uint8_t *)got, strlen(got), a);
-    SHA256((const uint8_t *)token, strlen(token), b);
-    return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+    uint8_t a[SHA256_DIGEST_SIZE], b[SHA256_DIGEST_SIZE];
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, strlen(got), (const uint8_t *)got);
+    sha256_digest(&ctx, sizeof(a), a);
+    sha256_init(&ctx);
+    sha256_update(&ctx, strlen(token), (const uint8_t *)token);
+    sha256_digest(&ctx, sizeof(b), b);
+    return memeql_sec(a, b, sizeof(a)) != 0;
 }
 
 static enum mgmt_route mgmt_route_of(const char *url)
@@ -137,7 +187,7 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
         /* POST changes the config; /config/raw holds the token itself. */
         if (post || route == R_RAW) {
             char *token = m->ops.token(m->ops.ctx);
-            bool ok = !token || mgmt_token_ok(MHD_lookup_connection_value(
+            bool ok = !token || mgmt_token_ok(lm.lookup_connection_value(
                                                   c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
                                               token);
             free(token);
@@ -145,7 +195,7 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
                 mgmt_error(&r, 401, "missing or wrong bearer token");
                 return mgmt_send(c, &r, NULL, true);
             }
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+            const char *cl = lm.lookup_connection_value(c, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (cl && strtoull(cl, NULL, 10) > MGMT_MAX_BODY) {
                 mgmt_error(&r, 413, "request body too large");
@@ -195,8 +245,8 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
         break;
     case R_METRICS: {
         const char *accept =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-        const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+            lm.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+        const char *format = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
         m->ops.metrics(m->ops.ctx, mgmt_wants_prometheus(accept, format), &r);
         break;
     }
@@ -233,44 +283,115 @@ static void mgmt_done(void *cls, struct MHD_Connection *c, void **state,
     }
 }
 
+/* Starts libmicrohttpd on the listening socket (which it then owns). */
+static int mgmt_start_daemon(struct mgmt *m, char *err, size_t errcap)
+{
+    if (dl_load(&lm_lib)) {
+        snprintf(err, errcap, "%s", lm_lib.error);
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL;
+    if (m->family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    errno = 0;
+    m->d = lm.start_daemon(flags, 0, NULL, NULL, mgmt_handler, m, MHD_OPTION_LISTEN_SOCKET,
+                           m->lfd, MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m,
+                           MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                           16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                           MHD_OPTION_END);
+    if (!m->d) {
+        snprintf(err, errcap, "%s", errno ? strerror(errno) : "cannot start the HTTP server");
+        return -1;
+    }
+    m->lfd = -1;
+    return 0;
+}
+
+static void *mgmt_wait_main(void *arg)
+{
+    struct mgmt *m = arg;
+    struct pollfd p[2] = {{.fd = m->lfd, .events = POLLIN}, {.fd = m->wakefd, .events = POLLIN}};
+    for (;;) {
+        int r = poll(p, 2, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || p[1].revents)
+            return NULL; /* stopping */
+        if (p[0].revents)
+            break;
+    }
+    char err[300];
+    if (mgmt_start_daemon(m, err, sizeof(err))) {
+        log_error("nanodns.server", "Cannot start the management API: %s", err);
+        /* Refuse connections rather than leave them waiting. */
+        close(m->lfd);
+        m->lfd = -1;
+    }
+    return NULL;
+}
+
 int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops *ops,
                struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap)
 {
-    (void)salen;
     struct mgmt *m = calloc(1, sizeof(*m));
     if (!m) {
         snprintf(err, errcap, "out of memory");
         return -ENOMEM;
     }
     m->ops = *ops;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL;
-    if (sa->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    m->d = MHD_start_daemon(flags, 0, NULL, NULL, mgmt_handler, m, MHD_OPTION_SOCK_ADDR, sa,
-                            MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                            16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
-    if (!m->d) {
-        snprintf(err, errcap, "%s", errno ? strerror(errno) : "cannot start the HTTP server");
-        free(m);
-        return -1;
+    m->family = sa->sa_family;
+    m->wakefd = -1;
+    int one = 1;
+    m->lfd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        (sa->sa_family == AF_INET6 &&
+         setsockopt(m->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){0}, sizeof(int))) ||
+        bind(m->lfd, sa, salen) || listen(m->lfd, 64)) {
+        snprintf(err, errcap, "%s", strerror(errno));
+        goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_LISTEN_FD);
     socklen_t bl = sizeof(*bound);
     memset(bound, 0, sizeof(*bound));
-    if (di)
-        getsockname(di->listen_fd, (struct sockaddr *)bound, &bl);
+    getsockname(m->lfd, (struct sockaddr *)bound, &bl);
+    m->wakefd = eventfd(0, EFD_CLOEXEC);
+    if (m->wakefd < 0) {
+        snprintf(err, errcap, "%s", strerror(errno));
+        goto fail;
+    }
+    int r = pthread_create(&m->waiter, NULL, mgmt_wait_main, m);
+    if (r) {
+        snprintf(err, errcap, "%s", strerror(r));
+        goto fail;
+    }
+    pthread_setname_np(m->waiter, "nanodns-http");
+    m->waiting = true;
     *out = m;
     return 0;
+fail:
+    if (m->lfd >= 0)
+        close(m->lfd);
+    if (m->wakefd >= 0)
+        close(m->wakefd);
+    free(m);
+    return -1;
 }
 
 void mgmt_stop(struct mgmt *m)
 {
     if (!m)
         return;
-    MHD_stop_daemon(m->d);
+    if (m->waiting) {
+        uint64_t one = 1;
+        ssize_t w = write(m->wakefd, &one, sizeof(one));
+        (void)w;
+        pthread_join(m->waiter, NULL);
+    }
+    if (m->d)
+        lm.stop_daemon(m->d); /* closes the listening socket it owns */
+    if (m->lfd >= 0)
+        close(m->lfd);
+    close(m->wakefd);
     free(m);
 }

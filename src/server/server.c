@@ -206,12 +206,6 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
              srv.path ? srv.path : "the embedded example", (long long)cs->config_version,
              srv.conf->nrecords, srv.conf->nzones, srv.conf->checksum);
     ctl_publish_info(&srv);
-    if (peer_global_init()) {
-        log_error(SERVER_LOG, "Cannot initialise libcurl");
-        snap_free(snap);
-        conf_free(srv.conf);
-        return 1;
-    }
 
     /* Signals are caught from here on (libuv queues them until the loop runs), so a stop
      * request that arrives while starting up is a clean stop, not a kill. */
@@ -234,12 +228,6 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
         goto out;
     }
     snap_publish(&srv.slot, snap);
-    if (ctl_init(&srv)) {
-        log_error(SERVER_LOG, "Cannot start the config watch: out of memory");
-        close(tcp_fd);
-        goto out;
-    }
-    ctl = true;
 
     if (server_forward_init(&srv.fwd, &srv.loop, srv.conf)) {
         log_error(SERVER_LOG, "Cannot start the forwarder: out of memory");
@@ -260,6 +248,13 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
         log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
         goto out;
     }
+    /* Answering first; then what only the control plane needs (the config watch starts
+     * libuv's thread pool, the management API loads libmicrohttpd). */
+    if (ctl_init(&srv)) {
+        log_error(SERVER_LOG, "Cannot start the config watch: out of memory");
+        goto out;
+    }
+    ctl = true;
     char host[64];
     const struct sockaddr *sa = (const struct sockaddr *)&srv.bound;
     net_addr_host(sa, host, sizeof(host));

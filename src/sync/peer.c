@@ -1,11 +1,14 @@
 #include "sync/peer.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/dl.h"
 
 struct peer_xfer {
     struct peer_call *call;
@@ -18,6 +21,50 @@ struct peer_xfer {
     bool too_big;
 };
 
+/* libcurl, loaded on the first call to a peer (util/dl.h). */
+static struct {
+    __typeof__(curl_global_init) *global_init;
+    __typeof__(curl_easy_init) *easy_init;
+    __typeof__(curl_easy_setopt) *easy_setopt;
+    __typeof__(curl_easy_getinfo) *easy_getinfo;
+    __typeof__(curl_easy_cleanup) *easy_cleanup;
+    __typeof__(curl_easy_strerror) *easy_strerror;
+    __typeof__(curl_slist_append) *slist_append;
+    __typeof__(curl_slist_free_all) *slist_free_all;
+    __typeof__(curl_multi_init) *multi_init;
+    __typeof__(curl_multi_cleanup) *multi_cleanup;
+    __typeof__(curl_multi_add_handle) *multi_add_handle;
+    __typeof__(curl_multi_remove_handle) *multi_remove_handle;
+    __typeof__(curl_multi_perform) *multi_perform;
+    __typeof__(curl_multi_poll) *multi_poll;
+    __typeof__(curl_multi_info_read) *multi_info_read;
+} lc;
+
+static const struct dl_sym lc_syms[] = {
+    {"curl_global_init", (void **)&lc.global_init},
+    {"curl_easy_init", (void **)&lc.easy_init},
+    {"curl_easy_setopt", (void **)&lc.easy_setopt},
+    {"curl_easy_getinfo", (void **)&lc.easy_getinfo},
+    {"curl_easy_cleanup", (void **)&lc.easy_cleanup},
+    {"curl_easy_strerror", (void **)&lc.easy_strerror},
+    {"curl_slist_append", (void **)&lc.slist_append},
+    {"curl_slist_free_all", (void **)&lc.slist_free_all},
+    {"curl_multi_init", (void **)&lc.multi_init},
+    {"curl_multi_cleanup", (void **)&lc.multi_cleanup},
+    {"curl_multi_add_handle", (void **)&lc.multi_add_handle},
+    {"curl_multi_remove_handle", (void **)&lc.multi_remove_handle},
+    {"curl_multi_perform", (void **)&lc.multi_perform},
+    {"curl_multi_poll", (void **)&lc.multi_poll},
+    {"curl_multi_info_read", (void **)&lc.multi_info_read},
+};
+
+static struct dl_lib lc_lib = {
+    .soname = "libcurl.so.4",
+    .package = "libcurl4",
+    .syms = lc_syms,
+    .nsyms = sizeof(lc_syms) / sizeof(lc_syms[0]),
+};
+
 static atomic_bool peer_aborted;
 
 void peer_abort_all(void)
@@ -25,9 +72,15 @@ void peer_abort_all(void)
     atomic_store(&peer_aborted, true);
 }
 
-int peer_global_init(void)
+static pthread_once_t peer_once = PTHREAD_ONCE_INIT;
+static char peer_init_error[256];
+
+static void peer_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+    if (dl_load(&lc_lib))
+        snprintf(peer_init_error, sizeof(peer_init_error), "%s", lc_lib.error);
+    else if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        snprintf(peer_init_error, sizeof(peer_init_error), "cannot initialise libcurl");
 }
 
 static size_t peer_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -59,33 +112,33 @@ static int peer_setup(struct peer_xfer *x, const char *token, long timeout_ms)
     struct peer_call *c = x->call;
     const char *scheme = strstr(c->peer, "://") ? "" : "http://";
     snprintf(x->url, sizeof(x->url), "%s%s%s", scheme, c->peer, c->path);
-    x->easy = curl_easy_init();
+    x->easy = lc.easy_init();
     if (!x->easy)
         return -1;
     CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, x->url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, peer_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "nanodns/" NANODNS_VERSION);
-    x->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    lc.easy_setopt(e, CURLOPT_URL, x->url);
+    lc.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    lc.easy_setopt(e, CURLOPT_NOPROXY, "*");
+    lc.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    lc.easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    lc.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    lc.easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    lc.easy_setopt(e, CURLOPT_WRITEFUNCTION, peer_write);
+    lc.easy_setopt(e, CURLOPT_WRITEDATA, x);
+    lc.easy_setopt(e, CURLOPT_USERAGENT, "nanodns/" NANODNS_VERSION);
+    x->headers = lc.slist_append(NULL, "Content-Type: application/json");
     if (token && *token) {
         char h[300];
         snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
-        x->headers = curl_slist_append(x->headers, h);
+        x->headers = lc.slist_append(x->headers, h);
     }
     /* no "Expect: 100-continue" round trip before a body */
-    x->headers = curl_slist_append(x->headers, "Expect:");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    x->headers = lc.slist_append(x->headers, "Expect:");
+    lc.easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     if (strcmp(c->method, "POST") == 0) {
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? (const char *)c->body : "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->len);
+        lc.easy_setopt(e, CURLOPT_POST, 1L);
+        lc.easy_setopt(e, CURLOPT_POSTFIELDS, c->body ? (const char *)c->body : "");
+        lc.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->len);
     }
     return 0;
 }
@@ -94,8 +147,18 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
 {
     if (!n)
         return;
+    pthread_once(&peer_once, peer_init);
+    if (peer_init_error[0]) {
+        for (size_t i = 0; i < n; i++) {
+            calls[i].status = 0;
+            calls[i].resp = NULL;
+            calls[i].resp_len = 0;
+            snprintf(calls[i].error, sizeof(calls[i].error), "%s", peer_init_error);
+        }
+        return;
+    }
     struct peer_xfer *xs = calloc(n, sizeof(*xs));
-    CURLM *m = curl_multi_init();
+    CURLM *m = lc.multi_init();
     if (!xs || !m) {
         for (size_t i = 0; i < n; i++) {
             calls[i].status = 0;
@@ -103,7 +166,7 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
         }
         free(xs);
         if (m)
-            curl_multi_cleanup(m);
+            lc.multi_cleanup(m);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -113,20 +176,20 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
         calls[i].error[0] = 0;
         xs[i].call = &calls[i];
         if (peer_setup(&xs[i], token, timeout_ms) == 0)
-            curl_multi_add_handle(m, xs[i].easy);
+            lc.multi_add_handle(m, xs[i].easy);
         else
             snprintf(calls[i].error, sizeof(calls[i].error), "out of memory");
     }
     int running = 1;
     while (running && !atomic_load(&peer_aborted)) {
-        if (curl_multi_perform(m, &running) != CURLM_OK)
+        if (lc.multi_perform(m, &running) != CURLM_OK)
             break;
-        if (running && curl_multi_poll(m, NULL, 0, 200, NULL) != CURLM_OK)
+        if (running && lc.multi_poll(m, NULL, 0, 200, NULL) != CURLM_OK)
             break;
     }
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(m, &left))) {
+    while ((msg = lc.multi_info_read(m, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         struct peer_xfer *x = NULL;
@@ -137,7 +200,7 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
             continue;
         struct peer_call *c = x->call;
         if (msg->data.result == CURLE_OK) {
-            curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &c->status);
+            lc.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &c->status);
             c->resp = x->buf ? x->buf : calloc(1, 1);
             c->resp_len = x->len;
             x->buf = NULL;
@@ -145,21 +208,21 @@ void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout
             snprintf(c->error, sizeof(c->error), "%s",
                      x->too_big ? "reply too large"
                      : x->errbuf[0] ? x->errbuf
-                                    : curl_easy_strerror(msg->data.result));
+                                    : lc.easy_strerror(msg->data.result));
         }
     }
     for (size_t i = 0; i < n; i++) {
         if (xs[i].easy) {
-            curl_multi_remove_handle(m, xs[i].easy);
-            curl_easy_cleanup(xs[i].easy);
+            lc.multi_remove_handle(m, xs[i].easy);
+            lc.easy_cleanup(xs[i].easy);
         }
-        curl_slist_free_all(xs[i].headers);
+        lc.slist_free_all(xs[i].headers);
         free(xs[i].buf);
         if (!calls[i].resp && !calls[i].error[0])
             snprintf(calls[i].error, sizeof(calls[i].error), "%s",
                      atomic_load(&peer_aborted) ? "shutting down" : "no reply");
     }
-    curl_multi_cleanup(m);
+    lc.multi_cleanup(m);
     free(xs);
 }
 

@@ -2,7 +2,8 @@
 /*
  * HTTP calls to the management API of peers ("host:port" as in server.peers), through
  * libcurl: several calls run in parallel, each with its own timeout. Blocking; any thread
- * but the data plane's. peer_global_init() once before threads start.
+ * but the data plane's. libcurl is loaded and initialised on the first call (util/dl.h); if
+ * it cannot be, every call fails with that reason in `error`.
  */
 
 #include <stddef.h>
@@ -25,7 +26,6 @@ struct peer_call {
     char error[CURL_ERROR_SIZE_NANODNS]; /* why there was no reply */
 };
 
-int peer_global_init(void);
 /* Runs the calls in parallel; `token` (NULL or "": none) goes in Authorization: Bearer. */
 void peer_run(struct peer_call *calls, size_t n, const char *token, long timeout_ms);
 void peer_call_clear(struct peer_call *c);

@@ -100,21 +100,39 @@ static size_t log_json_escape(char *buf, size_t pos, size_t cap, const char *s)
     return pos;
 }
 
+/* The time stamp down to the second, formatted once per second per thread: localtime_r and
+ * gmtime_r take glibc's process-wide tz lock, which UDP workers logging every query would
+ * otherwise contend for. */
+static const char *log_stamp(time_t sec, bool utc)
+{
+    static _Thread_local time_t last = (time_t)-1;
+    static _Thread_local bool last_utc;
+    static _Thread_local char ts[64];
+    if (sec != last || utc != last_utc) {
+        struct tm tm;
+        if (utc)
+            gmtime_r(&sec, &tm);
+        else
+            localtime_r(&sec, &tm);
+        strftime(ts, sizeof(ts), utc ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+        last = sec;
+        last_utc = utc;
+    }
+    return ts;
+}
+
 void log_vwrite(enum log_level level, const char *logger, const char *fmt, va_list ap)
 {
     char msg[2048];
     char line[4608];
     struct timeval tv;
-    struct tm tm;
     size_t n;
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     gettimeofday(&tv, NULL);
 
     if (atomic_load_explicit(&log_cur_format, memory_order_relaxed) == LOG_FORMAT_JSON) {
-        gmtime_r(&tv.tv_sec, &tm);
-        char ts[64];
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+        const char *ts = log_stamp(tv.tv_sec, true);
         n = (size_t)snprintf(line, sizeof(line),
                              "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"logger\":\"", ts,
                              (long)(tv.tv_usec / 1000), log_level_name(level));
@@ -125,9 +143,7 @@ void log_vwrite(enum log_level level, const char *logger, const char *fmt, va_li
         memcpy(line + n, "\"}\n", 3);
         n += 3;
     } else {
-        localtime_r(&tv.tv_sec, &tm);
-        char ts[64];
-        strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+        const char *ts = log_stamp(tv.tv_sec, false);
         int k = snprintf(line, sizeof(line), "%s [%s] %s: %s\n", ts, log_level_name(level), logger,
                          msg);
         n = k < 0 ? 0 : (size_t)k;
