@@ -5,6 +5,9 @@
 #   make test       install missing Debian packages, then everything under ASan+UBSan: unit
 #                   tests, system tests, fuzz-corpus replay; plus a clang -Werror build
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
+#   make bench      in-process query_process micro-benchmark, then ../shared/bench/run.sh
+#                   (Knot DNS, NSD, BIND, a no-work reflector and nanodns side by side)
+#   make qbench     the micro-benchmark alone
 #   make bench-load load time and memory of a 1,000,000-record zone file
 #   make clean
 #
@@ -17,11 +20,13 @@ CC := gcc
 endif
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
-PKGS    := jansson liburcu liburcu-cds libuv libmicrohttpd libcurl libcrypto
+# Linked: what every server uses. Headers only: libraries loaded on first use (src/util/dl.h).
+PKGS    := jansson liburcu liburcu-cds libuv nettle
+DL_PKGS := libmicrohttpd libcurl
 FUZZ_SECONDS ?= 60
 
 # pkg-config is expanded lazily so that `make test` can install the packages first.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(DL_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -54,9 +59,16 @@ Q := @
 QCC = @echo "  CC      $<";
 endif
 
-.PHONY: all run test check unit system replay clang-check fuzz bench-load deps deps-test clean
+.PHONY: all run test check unit system replay clang-check fuzz bench qbench bench-load deps deps-test clean
 .DEFAULT_GOAL := all
 .SECONDARY:
+
+# Test suites kept in their own fragments add themselves here: CHECK_EXTRA (more targets for
+# `make check`), SYSTEM_DEPS and SYSTEM_ENV (what the system tests need built and passed).
+CHECK_EXTRA :=
+SYSTEM_DEPS :=
+SYSTEM_ENV  :=
+include $(sort $(wildcard mk/*.mk))
 
 all: $(BUILD)/nanodns
 
@@ -108,14 +120,14 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory check
 
-check: unit system replay clang-check
+check: unit system replay clang-check $(CHECK_EXTRA)
 	@echo "make test: all passed"
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-system: $(BUILD)/san/nanodns
-	NANODNS_BIN=$(abspath $(BUILD)/san/nanodns) $(PYTHON) -m pytest -q tests/system $(PYTEST_ARGS)
+system: $(BUILD)/san/nanodns $(SYSTEM_DEPS)
+	NANODNS_BIN=$(abspath $(BUILD)/san/nanodns) $(SYSTEM_ENV) $(PYTHON) -m pytest -q tests/system $(PYTEST_ARGS)
 
 replay: $(REPLAY_BIN)
 	@set -e; for t in $(REPLAY_BIN); do \
@@ -139,6 +151,20 @@ fuzz: deps-test
 	  echo "== $$t for $(FUZZ_SECONDS)s"; \
 	  $$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
 	      $(BUILD)/fuzz/new-$$name tests/fuzz/corpus/$$name; done
+
+# ---- benchmarks (never part of `make test`) ---------------------------------------------------
+$(BUILD)/bench/qbench: bench/qbench.c $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(BASEFLAGS) $(OPTFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
+
+qbench: deps $(BUILD)/bench/qbench
+	$(BUILD)/bench/qbench bench/internal.lan.zone
+
+# The in-process micro-benchmark, then ../shared/bench/run.sh with nanodns as the server
+# under test (BENCH_ARGS: environment for run.sh, e.g. BENCH_ARGS="QUICK=1").
+bench: deps all $(BUILD)/bench/qbench
+	scripts/bench.sh $(BENCH_ARGS)
 
 # Load time and memory for a zone file of BENCH_RECORDS records (KNOT=1: Knot DNS too).
 BENCH_RECORDS ?= 1000000
