@@ -57,6 +57,7 @@ struct conf_server {
     double sync_startup_delay;
     double sync_interval;
     int64_t workers; /* 0 = one per CPU */
+    char *udp_steering; /* "auto", "hash" or "cpu" (net_addr_udp_steering) */
 };
 
 struct conf {

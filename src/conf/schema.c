@@ -146,6 +146,15 @@ static bool conf_check_log_format(const char *path, const char *value, struct co
     return false;
 }
 
+static bool conf_check_steering(const char *path, const char *value, struct conf_diag *d)
+{
+    if (!strcmp(value, "auto") || !strcmp(value, "hash") || !strcmp(value, "cpu"))
+        return true;
+    conf_diag_error(d, "%s: unknown UDP steering \"%s\" (expected \"auto\", \"hash\" or \"cpu\")",
+                    path, value);
+    return false;
+}
+
 /* Empty (no token) or up to 256 visible ASCII characters, as a Bearer token is sent. */
 static bool conf_check_token(const char *path, const char *value, struct conf_diag *d)
 {
@@ -216,6 +225,9 @@ const struct conf_opt conf_server_opts[] = {
      "seconds between pulls from peers"},
     {"workers", CONF_T_INT, OFF(workers), 0, 256, "0", false, NULL,
      "UDP worker threads, each with its own SO_REUSEPORT socket; 0 = one per CPU"},
+    {"udp_steering", CONF_T_STR, OFF(udp_steering), 0, 0, "\"auto\"", false, conf_check_steering,
+     "which worker's socket takes a datagram: hash (of the addresses), cpu (the receiving CPU), "
+     "auto (cpu when workers outnumber the CPUs the process may run on, else hash)"},
 };
 /* clang-format on */
 const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);

@@ -7,9 +7,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/log.h"
 
 void net_addr_host(const struct sockaddr *sa, char *out, size_t cap)
 {
@@ -79,7 +82,8 @@ int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int 
     return net_addr_bind_opt(sa, salen, socktype, backlog, false);
 }
 
-int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int *fds)
+int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, bool steer_cpu,
+                            int *fds)
 {
     /* The probe: fails when anything holds the address; gives the port when it is 0. */
     int probe = net_addr_bind_opt(sa, salen, SOCK_DGRAM, 0, false);
@@ -106,5 +110,18 @@ int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, i
             return e;
         }
     }
+    if (!steer_cpu)
+        return 0;
+    /* Steer by the CPU that receives the datagram (socket = CPU mod n) instead of the
+     * address hash. Without the program the kernel hashes (still correct). */
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    if (setsockopt(fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) != 0)
+        log_debug("nanodns.server", "UDP: no CPU steering (%s); the kernel hashes",
+                  strerror(errno));
     return 0;
 }

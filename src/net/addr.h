@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 /* "127.0.0.1", "[::1]"-less "::1", for logs: host part only. */
@@ -24,5 +25,11 @@ int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int 
 /* Binds `n` UDP sockets to the same address with SO_REUSEPORT (the kernel spreads clients
  * over them by address hash), into fds[0..n-1]. The address must be free: it is first bound
  * once without SO_REUSEPORT, so a port held by any other socket (even another nanodns) is
- * EADDRINUSE, not a silent share. Port 0 picks a free port for all. Returns 0 or -errno. */
-int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int *fds);
+ * EADDRINUSE, not a silent share. Port 0 picks a free port for all. With `steer_cpu` a
+ * datagram goes to socket (receiving CPU mod n) instead of the address hash (a classic BPF
+ * program on the group, SO_ATTACH_REUSEPORT_CBPF): right when workers share cores, since
+ * then hashing splits the traffic between threads that take turns on a core, each waking
+ * for half of it; and with NIC RSS it keeps a datagram on the CPU it arrived on. With a
+ * single receive queue it would hand everything to one worker. Returns 0 or -errno. */
+int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, bool steer_cpu,
+                            int *fds);

@@ -78,17 +78,30 @@ static void server_on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&srv->sighup, NULL);
 }
 
+/* How many CPUs this process may run on (its affinity mask, e.g. under taskset). */
+static int server_cpus(void)
+{
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return n < 1 ? 1 : n;
+}
+
 /* server.workers, or one UDP worker per CPU this process may run on. */
 static int server_workers(const struct conf_server *cs)
 {
-    long n = cs->workers;
-    if (n <= 0) {
-        cpu_set_t set;
-        n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-    }
-    if (n < 1)
-        n = 1;
+    long n = cs->workers > 0 ? cs->workers : server_cpus();
     return n > NET_UDP_MAX_WORKERS ? NET_UDP_MAX_WORKERS : (int)n;
+}
+
+/* server.udp_steering: "auto" steers by CPU when the workers outnumber the CPUs (they share
+ * cores, so hashing buys no parallelism and costs a wake-up per worker per batch). */
+static bool server_steer_cpu(const struct conf_server *cs, int workers)
+{
+    if (!strcmp(cs->udp_steering, "cpu"))
+        return true;
+    if (!strcmp(cs->udp_steering, "hash"))
+        return false;
+    return workers > server_cpus();
 }
 
 /* Binds UDP and TCP on the configured address. Port 0 picks one free port for both: the
@@ -104,10 +117,11 @@ static int server_bind(struct server *srv, int *tcp_fd)
         return -1;
     }
     int n = server_workers(cs);
+    bool steer = n > 1 && server_steer_cpu(cs, n);
     int attempts = cs->port == 0 ? 50 : 1;
     for (int i = 0; i < attempts; i++) {
         int fds[NET_UDP_MAX_WORKERS];
-        int r = net_addr_bind_udp_group((struct sockaddr *)&ss, sl, n, fds);
+        int r = net_addr_bind_udp_group((struct sockaddr *)&ss, sl, n, steer, fds);
         if (r == -EADDRINUSE && i + 1 < attempts)
             continue; /* port 0: the picked port was taken between probe and group */
         if (r < 0) {
@@ -128,6 +142,8 @@ static int server_bind(struct server *srv, int *tcp_fd)
                       net_addr_port((struct sockaddr *)&bound), strerror(-tfd));
             return -1;
         }
+        log_debug(SERVER_LOG, "UDP: %d worker%s, datagrams steered by %s", n, n == 1 ? "" : "s",
+                  n == 1 ? "nothing" : steer ? "receiving CPU" : "address hash");
         memcpy(srv->udp_fds, fds, (size_t)n * sizeof(int));
         srv->nudp = n;
         srv->bound = bound;

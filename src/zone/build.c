@@ -251,9 +251,10 @@ static int zb_issue(struct zone_builder *b, enum zone_issue_kind kind, bool erro
 
 /* ---- step 1: nodes -------------------------------------------------------------------- */
 
-static struct zone_node *zb_node_new(struct zone_builder *b, struct snap *s,
-                                     const struct zone *zones, const uint8_t *name, size_t len,
-                                     long zidx)
+/* A node for a name that is not in s->names (hash: its zone_tree_hash). */
+static struct zone_node *zb_node_new_h(struct zone_builder *b, struct snap *s,
+                                       const struct zone *zones, const uint8_t *name, size_t len,
+                                       uint32_t hash, long zidx)
 {
     struct zone_node *n = arena_alloc(&s->arena, sizeof(*n));
     uint8_t *nm = arena_dup(&s->arena, name, len);
@@ -266,20 +267,31 @@ static struct zone_node *zb_node_new(struct zone_builder *b, struct snap *s,
     n->zone = zidx >= 0 ? &zones[zidx] : NULL;
     if (zb_grow((void **)&b->nodes, &b->capnodes, b->nnodes + 1, sizeof(*b->nodes)))
         return NULL;
-    if (zone_tree_insert(&s->names, nm, len, n))
+    if (zone_tree_insert_absent(&s->names, nm, len, hash, n))
         return NULL;
     b->nodes[b->nnodes++] = n;
     return n;
 }
 
+static struct zone_node *zb_node_new(struct zone_builder *b, struct snap *s,
+                                     const struct zone *zones, const uint8_t *name, size_t len,
+                                     long zidx)
+{
+    uint32_t hash = zone_tree_hash(name, len);
+    if (zone_tree_find(&s->names, name, len, hash))
+        return NULL; /* never: callers look first */
+    return zb_node_new_h(b, s, zones, name, len, hash, zidx);
+}
+
 static struct zone_node *zb_node_get(struct zone_builder *b, struct snap *s,
                                      const struct zone *zones, const uint8_t *name, size_t len)
 {
-    struct zone_node *n = zone_tree_get(&s->names, name, len);
+    uint32_t hash = zone_tree_hash(name, len);
+    struct zone_node *n = zone_tree_find(&s->names, name, len, hash);
     if (n)
         return n;
     long zidx = zb_deepest_zone(b, name);
-    n = zb_node_new(b, s, zones, name, len, zidx);
+    n = zb_node_new_h(b, s, zones, name, len, hash, zidx);
     if (!n)
         return NULL;
     if (zidx >= 0) {
@@ -650,7 +662,9 @@ int zone_builder_finish(struct zone_builder *b, struct snap **out)
     struct snap *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    arena_init_growing(&s->arena, 1u << 20);
+    /* ~100 bytes of nodes, names and RRsets per RR: a large zone gets large blocks (huge
+     * pages, see util/arena.c), a small config stays at 1 MiB. */
+    arena_init_growing(&s->arena, b->nrr >= 100000 ? 32u << 20 : 1u << 20);
     s->opts = b->opts;
     s->nrecords = b->nrr;
     if (zone_tree_init(&s->names, b->nrr + b->nzones) || zone_tree_init(&s->rewrite_names, b->nrw))
@@ -673,7 +687,17 @@ int zone_builder_finish(struct zone_builder *b, struct snap **out)
     s->zones = zones;
     s->nzones = b->nzones;
 
+    enum { ZB_AHEAD = 8 }; /* prefetch the table slot of the owner this many RRs ahead */
     for (size_t i = 0; i < b->nrr; i++) {
+        if (i + ZB_AHEAD < b->nrr)
+            zone_tree_prefetch(&s->names, zone_tree_hash(b->rrs[i + ZB_AHEAD].owner,
+                                                         b->rrs[i + ZB_AHEAD].owner_len));
+        if (i && b->rrs[i].owner_len == b->rrs[i - 1].owner_len &&
+            memcmp(b->rrs[i].owner, b->rrs[i - 1].owner, b->rrs[i].owner_len) == 0) {
+            b->rrs[i].node = b->rrs[i - 1].node; /* the same owner as the RR before */
+            b->rrs[i].dup = false;
+            continue;
+        }
         b->rrs[i].node = zb_node_get(b, s, zones, b->rrs[i].owner, b->rrs[i].owner_len);
         if (!b->rrs[i].node)
             goto fail;

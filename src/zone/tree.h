@@ -34,10 +34,22 @@ void zone_tree_deinit(struct zone_tree *t);
 /* Inserts a lower-cased name (not copied). Returns 0, ERR_EXISTS or -ENOMEM. */
 int zone_tree_insert(struct zone_tree *t, const uint8_t *name, size_t len, void *val);
 
+/* Inserts a name the caller has just looked up and not found, with that lookup's hash (saves
+ * a second probe sequence). Returns 0 or -ENOMEM. */
+int zone_tree_insert_absent(struct zone_tree *t, const uint8_t *name, size_t len, uint32_t hash,
+                            void *val);
+
 /* Looks up a lower-cased name; NULL when absent. */
 void *zone_tree_find(const struct zone_tree *t, const uint8_t *name, size_t len, uint32_t hash);
 
 static inline void *zone_tree_get(const struct zone_tree *t, const uint8_t *name, size_t len)
 {
     return zone_tree_find(t, name, len, zone_tree_hash(name, len));
+}
+
+/* Starts loading the slot where `hash` begins, for a lookup a little later (bulk builds). */
+static inline void zone_tree_prefetch(const struct zone_tree *t, uint32_t hash)
+{
+    if (t->slots)
+        __builtin_prefetch(&t->slots[hash & t->mask]);
 }

@@ -496,7 +496,7 @@ def test_no_allocation_on_udp_hot_path(tmp_path, monkeypatch, log_queries):
     count_file = tmp_path / "alloc-count.txt"
 
     config = {
-        "server": base_server(workers=WORKERS, log_queries=log_queries, log_level="INFO"),
+        "server": base_server(workers=WORKERS, udp_steering="hash", log_queries=log_queries, log_level="INFO"),
         "zones": CONFIG_ZONES,
         "records": CONFIG_RECORDS,
         "rewrites": CONFIG_REWRITES,

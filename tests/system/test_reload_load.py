@@ -64,7 +64,8 @@ BARRIER_TIMEOUT = 10.0       # seconds for every client to see a new generation
 def gen_config(mgmt_port, workers, i):
     """Generation i of the config (see the module docstring)."""
     s = base_server(mgmt_host="127.0.0.1", mgmt_port=mgmt_port, peers=[],
-                    config_version=max(i, 1), workers=workers, log_queries=False)
+                    config_version=max(i, 1), workers=workers, udp_steering="hash",
+                    log_queries=False)
     s.update(NO_PULL)
     records = [
         {"name": "ns1.load.test", "type": "A", "value": "192.0.2.53"},

@@ -96,6 +96,7 @@ static void check_defaults(const struct conf *c)
     assert_int_equal(sv->tcp_idle_timeout, 10);
     assert_int_equal(sv->tcp_max_clients, 250);
     assert_int_equal(sv->workers, 0);
+    assert_string_equal(sv->udp_steering, "auto");
     assert_int_equal(c->log_level, LOG_INFO);
     assert_int_equal(c->log_format, LOG_FORMAT_TEXT);
 }
@@ -125,7 +126,7 @@ static void test_defaults(void **state)
 static void test_schema_table(void **state)
 {
     (void)state;
-    assert_int_equal(conf_server_nopts, 26);
+    assert_int_equal(conf_server_nopts, 27);
     for (size_t i = 0; i < conf_server_nopts; i++) {
         assert_non_null(conf_server_opts[i].key);
         assert_non_null(conf_server_opts[i].def);
