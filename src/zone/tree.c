@@ -21,6 +21,11 @@ static struct zone_tree_slot *tree_slots_alloc(size_t n)
     if (p == MAP_FAILED)
         return NULL;
     madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP, plain pages */
+#ifdef MADV_POPULATE_WRITE
+    /* Fault it in writable now: lookups read empty slots before inserts write them, which
+     * would otherwise map the shared zero page first and copy it on the first write. */
+    madvise(p, bytes, MADV_POPULATE_WRITE);
+#endif
     return p;
 }
 
