@@ -11,7 +11,8 @@
 #   make bench-load load time and memory of a 1,000,000-record zone file
 #   make clean
 #
-# Variables: CC (gcc), BUILD (build), PYTHON (/usr/bin/python3), PYTEST_ARGS, FUZZ_SECONDS.
+# Variables: CC (gcc), BUILD (build), PYTHON (/usr/bin/python3), PYTEST_ARGS, FUZZ_SECONDS,
+# STATIC_DEPS (1: the release binary links jansson, liburcu, libuv and nettle statically).
 
 VERSION := 0.1.0
 
@@ -28,6 +29,14 @@ FUZZ_SECONDS ?= 60
 # pkg-config is expanded lazily so that `make test` can install the packages first.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(DL_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+# The release binary takes the linked libraries from their Debian -dev packages' static
+# archives (libc stays shared): one binary that starts ~1 ms sooner, since the dynamic loader
+# maps and relocates five fewer libraries. A security update of one of them then needs a
+# rebuild (`make`); STATIC_DEPS=0 links them as shared libraries instead.
+STATIC_DEPS ?= 1
+STATIC_LIBS := -Wl,-Bstatic -ljansson -lurcu -lurcu-cds -lnettle -luv_a -Wl,-Bdynamic \
+               -lpthread -ldl
+REL_LIBS     = $(if $(filter 1,$(STATIC_DEPS)),$(STATIC_LIBS),$(PKG_LIBS))
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla -Wformat=2 -Wno-format-nonliteral
@@ -86,7 +95,7 @@ $(BUILD)/rel/gen/%.o: $(BUILD)/gen/%.c
 	$(QCC)$(CC) $(BASEFLAGS) $(OPTFLAGS) -c $< -o $@
 $(BUILD)/nanodns: $(BUILD)/rel/$(MAIN_SRC:.c=.o) $(REL_OBJ)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(OPTFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(OPTFLAGS) -o $@ $^ $(REL_LIBS)
 
 # ---- sanitizer build (tests) ---------------------------------------------------------------
 $(BUILD)/san/%.o: %.c
@@ -158,12 +167,17 @@ $(BUILD)/bench/qbench: bench/qbench.c $(REL_OBJ)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(BASEFLAGS) $(OPTFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
 
+$(BUILD)/bench/startprobe: bench/startprobe.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+
 qbench: deps $(BUILD)/bench/qbench
 	$(BUILD)/bench/qbench bench/internal.lan.zone
 
 # The in-process micro-benchmark, then ../shared/bench/run.sh with nanodns as the server
 # under test (BENCH_ARGS: environment for run.sh, e.g. BENCH_ARGS="QUICK=1").
-bench: deps all $(BUILD)/bench/qbench
+bench: deps all $(BUILD)/bench/qbench $(BUILD)/bench/startprobe
 	scripts/bench.sh $(BENCH_ARGS)
 
 # Load time and memory for a zone file of BENCH_RECORDS records (KNOT=1: Knot DNS too).

@@ -6,9 +6,10 @@
  * forwarded and answered later.
  *
  * A struct net_pending is made by a transport (malloc: this is the slow path), owned by
- * the receiver of `forward`, and ends with exactly one call of its `deliver`, on the control
- * thread: with the answer, or with NULL when there is none to give (shutting down). deliver
- * frees the pending.
+ * the receiver of `forward`, and ends with exactly one call of its `deliver`: with the
+ * answer, on the control thread, or with NULL when there is none to give (shutting down, or
+ * the forwarder not up yet in the first moments after start; possibly on the calling
+ * thread). deliver frees the pending.
  */
 
 #include <stddef.h>

@@ -11,7 +11,8 @@ static int server_forward__cached(void *ctx, const struct query_info *qi, size_t
                                   uint8_t *buf, size_t cap, struct stats_block *st)
 {
     struct server_forward *sf = ctx;
-    if (!sf->cache || !atomic_load_explicit(&sf->cache_enabled, memory_order_relaxed))
+    if (!atomic_load_explicit(&sf->ready, memory_order_acquire) || !sf->cache ||
+        !atomic_load_explicit(&sf->cache_enabled, memory_order_relaxed))
         return 0;
     struct cache_key k;
     k.name_len = (uint8_t)dns_name_copy_lower(k.name, qi->qname);
@@ -37,6 +38,10 @@ static int server_forward__cached(void *ctx, const struct query_info *qi, size_t
 static void server_forward__forward(void *ctx, struct net_pending *p)
 {
     struct server_forward *sf = ctx;
+    if (!atomic_load_explicit(&sf->ready, memory_order_acquire)) {
+        p->deliver(p, NULL, 0); /* the first moments after start: no forwarder yet */
+        return;
+    }
     fwd_submit(sf->fwd, p);
 }
 
@@ -49,9 +54,14 @@ struct net_hooks server_forward_hooks(struct server_forward *sf)
     };
 }
 
-int server_forward_init(struct server_forward *sf, uv_loop_t *loop, const struct conf *c)
+void server_forward_prepare(struct server_forward *sf)
 {
     memset(sf, 0, sizeof(*sf));
+    atomic_init(&sf->ready, false);
+}
+
+int server_forward_init(struct server_forward *sf, uv_loop_t *loop, const struct conf *c)
+{
     sf->cache_size = (size_t)c->server.cache_size;
     if (sf->cache_size) {
         sf->cache = cache_new(sf->cache_size);
@@ -65,6 +75,7 @@ int server_forward_init(struct server_forward *sf, uv_loop_t *loop, const struct
         return -1;
     }
     server_forward_apply(sf, c, false);
+    atomic_store_explicit(&sf->ready, true, memory_order_release);
     return 0;
 }
 

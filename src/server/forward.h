@@ -18,6 +18,10 @@
 #include "net/hooks.h"
 
 struct server_forward {
+    /* Set (release) once cache and fwd exist: the UDP workers start before the forwarder
+     * so that local answers flow sooner, and until then the hooks report a cache miss and
+     * drop a question that would go upstream (the client retries). */
+    atomic_bool ready;
     struct cache *cache; /* NULL when cache_size is 0 */
     struct fwd *fwd;
     atomic_bool cache_enabled;
@@ -25,6 +29,8 @@ struct server_forward {
     size_t cache_size; /* fixed at start: a new size needs a restart */
 };
 
+/* Zeroes sf (not ready): its hooks may be handed to the transports from here on. */
+void server_forward_prepare(struct server_forward *sf);
 int server_forward_init(struct server_forward *sf, uv_loop_t *loop, const struct conf *c);
 /* Applies a (new) config; returns false when a setting needs a restart (logged). */
 void server_forward_apply(struct server_forward *sf, const struct conf *c, bool reload);

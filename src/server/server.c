@@ -245,23 +245,26 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     }
     snap_publish(&srv.slot, snap);
 
+    /* UDP answers first; the forwarder comes up right after (its hooks wait for it). */
+    server_forward_prepare(&srv.fwd);
+    struct net_hooks hooks = server_forward_hooks(&srv.fwd);
+    r = net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp);
+    if (r < 0) {
+        log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
+        close(tcp_fd);
+        goto out;
+    }
     if (server_forward_init(&srv.fwd, &srv.loop, srv.conf)) {
         log_error(SERVER_LOG, "Cannot start the forwarder: out of memory");
         close(tcp_fd);
         goto out;
     }
     srv.fwd_ready = true;
-    struct net_hooks hooks = server_forward_hooks(&srv.fwd);
     struct net_tcp_opts topts = server_tcp_opts(srv.conf);
     r = net_tcp_start(&srv.loop, tcp_fd, &srv.slot, &topts, &hooks, &srv.tcp);
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot serve TCP: %s", uv_strerror(r));
         close(tcp_fd);
-        goto out;
-    }
-    r = net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp);
-    if (r < 0) {
-        log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
         goto out;
     }
     /* Answering first; then what only the control plane needs (the config watch starts
