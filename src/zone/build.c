@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dns/dns.h"
 #include "dns/name.h"
@@ -97,6 +98,15 @@ static int zb_grow(void **p, size_t *cap, size_t need, size_t elem)
     void *np = realloc(*p, ncap * elem);
     if (!np)
         return -ENOMEM;
+    /* A big array (the RRs of a large zone): huge pages for the part not yet touched, as
+     * the snapshot's own memory gets (util/arena.c). */
+    size_t bytes = ncap * elem;
+    if (bytes >= (8u << 20)) {
+        uintptr_t lo = ((uintptr_t)np + ((size_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
+        uintptr_t hi = ((uintptr_t)np + bytes) & ~(((uintptr_t)2 << 20) - 1);
+        if (hi > lo)
+            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
     *p = np;
     *cap = ncap;
     return 0;
@@ -364,18 +374,28 @@ static int zb_sort_rrs(struct zone_builder *b)
     bool grouped = true;
     for (size_t i = 0; i < n && grouped; i++) {
         struct zone_node *nd = b->rrs[i].node;
-        if (i && nd == b->rrs[i - 1].node) {
-            grouped = zb_cmp_rr(&b->rrs[i - 1], &b->rrs[i]) <= 0;
-        } else if (nd->flags & ZB_NODE_SEEN) {
+        if (i && nd == b->rrs[i - 1].node)
+            continue;
+        if (nd->flags & ZB_NODE_SEEN)
             grouped = false;
-        } else {
+        else
             nd->flags |= ZB_NODE_SEEN;
-        }
     }
     for (size_t i = 0; i < n; i++)
         b->rrs[i].node->flags &= (uint16_t)~ZB_NODE_SEEN;
-    if (grouped)
+    if (grouped) {
+        /* Each run in (type, seq) order: the apex, say, lists SOA, NS, MX... */
+        for (size_t lo = 0; lo < n;) {
+            size_t hi = lo + 1;
+            bool ordered = true;
+            for (; hi < n && b->rrs[hi].node == b->rrs[lo].node; hi++)
+                ordered &= zb_cmp_rr(&b->rrs[hi - 1], &b->rrs[hi]) <= 0;
+            if (!ordered)
+                qsort(b->rrs + lo, hi - lo, sizeof(*b->rrs), zb_cmp_rr);
+            lo = hi;
+        }
         return 0;
+    }
     struct zb_key *keys = malloc(n * sizeof(*keys));
     struct zb_rr *tmp = malloc(n * sizeof(*tmp));
     if (!keys || !tmp) {

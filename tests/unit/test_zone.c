@@ -383,6 +383,33 @@ static void test_wildcards(void **state)
     zone_builder_free(b);
 }
 
+/* One node's records together but with their types interleaved (the grouped fast path sorts
+ * inside the run): the RRsets hold every record, in the order their types first appeared. */
+static void test_grouped_types_interleaved(void **state)
+{
+    (void)state;
+    struct zone_builder *b = zone_builder_new();
+    add_zone(b, "g.test", 300, 300, 0);
+    add_name_rr(b, "x.g.test", DNS_TYPE_PTR, "p1.g.test", 1);
+    add_a(b, "x.g.test", 1, 300, 0, 2);
+    add_name_rr(b, "x.g.test", DNS_TYPE_PTR, "p2.g.test", 3);
+    add_a(b, "x.g.test", 2, 300, 0, 4);
+    add_a(b, "y.g.test", 3, 300, 0, 5);
+    struct snap *s = finish_ok(b);
+    const struct zone_node *x = node(s, "x.g.test");
+    assert_int_equal(x->nrrsets, 2);
+    assert_int_equal(x->rrsets[0].type, DNS_TYPE_PTR);
+    assert_int_equal(x->rrsets[0].count, 2);
+    assert_int_equal(x->rrsets[1].type, DNS_TYPE_A);
+    assert_int_equal(x->rrsets[1].count, 2);
+    uint16_t len;
+    assert_int_equal(rdata_at(&x->rrsets[1], 0, &len)[3], 1);
+    assert_int_equal(rdata_at(&x->rrsets[1], 1, &len)[3], 2);
+    assert_int_equal(zone_node_rrset(node(s, "y.g.test"), DNS_TYPE_A)->count, 1);
+    snap_free(s);
+    zone_builder_free(b);
+}
+
 static void test_rrset_order(void **state)
 {
     (void)state;
@@ -795,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_zone_cuts),
         cmocka_unit_test(test_wildcards),
         cmocka_unit_test(test_rrset_order),
+        cmocka_unit_test(test_grouped_types_interleaved),
         cmocka_unit_test(test_duplicates_and_ttls),
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_neg_ttl),
