@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "net/addr.h"
 #include "util/dl.h"
 #include "util/log.h"
 
@@ -343,13 +344,9 @@ int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops
     m->ops = *ops;
     m->family = sa->sa_family;
     m->wakefd = -1;
-    int one = 1;
-    m->lfd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        (sa->sa_family == AF_INET6 &&
-         setsockopt(m->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){0}, sizeof(int))) ||
-        bind(m->lfd, sa, salen) || listen(m->lfd, 64)) {
-        snprintf(err, errcap, "%s", strerror(errno));
+    m->lfd = net_addr_bind(sa, salen, SOCK_STREAM, 64);
+    if (m->lfd < 0) {
+        snprintf(err, errcap, "%s", strerror(-m->lfd));
         goto fail;
     }
     socklen_t bl = sizeof(*bound);

@@ -2,7 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "util/hugemem.h"
 
 struct arena_block {
     struct arena_block *next;
@@ -10,22 +11,11 @@ struct arena_block {
     _Alignas(16) uint8_t data[];
 };
 
-/* Blocks of 4 MiB and more come from mmap and ask for transparent huge pages (a snapshot of
- * a large zone: fewer page faults while building, fewer TLB misses while answering). */
-#define ARENA_HUGE_MIN (4u << 20)
-
+/* Large blocks (a large zone's snapshot) ask for huge pages: util/hugemem.h. Only the header
+ * is written before use, so the block is not faulted in ahead. */
 static struct arena_block *arena_block_new(size_t size)
 {
-    size_t bytes = sizeof(struct arena_block) + size;
-    struct arena_block *b;
-    if (bytes < ARENA_HUGE_MIN) {
-        b = malloc(bytes);
-    } else {
-        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        b = p == MAP_FAILED ? NULL : p;
-        if (b)
-            madvise(p, bytes, MADV_HUGEPAGE); /* a hint */
-    }
+    struct arena_block *b = hugemem_alloc(sizeof(struct arena_block) + size, false);
     if (b)
         b->size = size;
     return b;
@@ -33,11 +23,7 @@ static struct arena_block *arena_block_new(size_t size)
 
 static void arena_block_free(struct arena_block *b)
 {
-    size_t bytes = sizeof(struct arena_block) + b->size;
-    if (bytes < ARENA_HUGE_MIN)
-        free(b);
-    else
-        munmap(b, bytes);
+    hugemem_free(b, sizeof(struct arena_block) + b->size);
 }
 
 void arena_init_fixed(struct arena *a, void *buf, size_t size)

@@ -20,11 +20,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "dns/dns.h"
 #include "dns/name.h"
 #include "util/err.h"
+#include "util/hugemem.h"
 
 struct zb_rr {
     const uint8_t *owner;
@@ -98,15 +98,8 @@ static int zb_grow(void **p, size_t *cap, size_t need, size_t elem)
     void *np = realloc(*p, ncap * elem);
     if (!np)
         return -ENOMEM;
-    /* A big array (the RRs of a large zone): huge pages for the part not yet touched, as
-     * the snapshot's own memory gets (util/arena.c). */
-    size_t bytes = ncap * elem;
-    if (bytes >= (8u << 20)) {
-        uintptr_t lo = ((uintptr_t)np + ((size_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
-        uintptr_t hi = ((uintptr_t)np + bytes) & ~(((uintptr_t)2 << 20) - 1);
-        if (hi > lo)
-            madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-    }
+    if (ncap * elem >= HUGEMEM_MIN) /* the RRs of a large zone */
+        hugemem_advise(np, ncap * elem);
     *p = np;
     *cap = ncap;
     return 0;
@@ -261,7 +254,8 @@ static int zb_issue(struct zone_builder *b, enum zone_issue_kind kind, bool erro
 
 /* ---- step 1: nodes -------------------------------------------------------------------- */
 
-/* A node for a name that is not in s->names (hash: its zone_tree_hash). */
+/* A node for a name that is not in s->names (the callers look first; hash: its
+ * zone_tree_hash). */
 static struct zone_node *zb_node_new_h(struct zone_builder *b, struct snap *s,
                                        const struct zone *zones, const uint8_t *name, size_t len,
                                        uint32_t hash, long zidx)
@@ -287,10 +281,7 @@ static struct zone_node *zb_node_new(struct zone_builder *b, struct snap *s,
                                      const struct zone *zones, const uint8_t *name, size_t len,
                                      long zidx)
 {
-    uint32_t hash = zone_tree_hash(name, len);
-    if (zone_tree_find(&s->names, name, len, hash))
-        return NULL; /* never: callers look first */
-    return zb_node_new_h(b, s, zones, name, len, hash, zidx);
+    return zb_node_new_h(b, s, zones, name, len, zone_tree_hash(name, len), zidx);
 }
 
 static struct zone_node *zb_node_get(struct zone_builder *b, struct snap *s,
@@ -341,11 +332,6 @@ static int zb_cmp_rr(const void *a, const void *b)
     return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
 
-/* zone_builder_finish groups b->rrs by node and leaves it so (a second finish works on any
- * order: seq, the index an RR was added at, breaks ties). Sorting the 48-byte records
- * themselves costs a copy per move; a million-record zone sorts 24-byte keys instead and
- * moves each record once. */
-
 /* A zone_node flag used only inside zb_sort_rrs (clear outside it). */
 #define ZB_NODE_SEEN (1u << 15)
 
@@ -363,7 +349,10 @@ static int zb_cmp_key(const void *a, const void *b)
     return x->type_seq < y->type_seq ? -1 : (x->type_seq > y->type_seq ? 1 : 0);
 }
 
-/* Orders b->rrs as zb_cmp_rr does. 0 or -ENOMEM (b->rrs unchanged). */
+/* Groups b->rrs by node, each group in (type, seq) order (seq, the index an RR was added at,
+ * breaks ties, so a second finish works on any order). When the records are not grouped
+ * already, 24-byte keys are sorted rather than the 48-byte records, which then move once.
+ * 0 or -ENOMEM (b->rrs unchanged). */
 static int zb_sort_rrs(struct zone_builder *b)
 {
     size_t n = b->nrr;
@@ -414,7 +403,6 @@ static int zb_sort_rrs(struct zone_builder *b)
     free(keys);
     return 0;
 }
-
 
 static bool zb_is_dnssec_meta(uint16_t type)
 {
@@ -721,16 +709,15 @@ int zone_builder_finish(struct zone_builder *b, struct snap **out)
         if (i + ZB_AHEAD < b->nrr)
             zone_tree_prefetch(&s->names, zone_tree_hash(b->rrs[i + ZB_AHEAD].owner,
                                                          b->rrs[i + ZB_AHEAD].owner_len));
+        b->rrs[i].dup = false;
         if (i && b->rrs[i].owner_len == b->rrs[i - 1].owner_len &&
             memcmp(b->rrs[i].owner, b->rrs[i - 1].owner, b->rrs[i].owner_len) == 0) {
             b->rrs[i].node = b->rrs[i - 1].node; /* the same owner as the RR before */
-            b->rrs[i].dup = false;
             continue;
         }
         b->rrs[i].node = zb_node_get(b, s, zones, b->rrs[i].owner, b->rrs[i].owner_len);
         if (!b->rrs[i].node)
             goto fail;
-        b->rrs[i].dup = false;
     }
     r = zb_sort_rrs(b);
     if (r)

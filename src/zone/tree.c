@@ -3,40 +3,20 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "util/err.h"
+#include "util/hugemem.h"
 
-/* Slot arrays of 4 MiB and more come straight from mmap, asking for transparent huge pages:
- * a million-name table is then a few dozen 2 MiB pages instead of ~12,000 4 KiB ones, which
- * cuts the page faults of a build and the TLB misses of every lookup. */
-#define TREE_HUGE_MIN (4u << 20)
-
+/* A million-name table is a few dozen huge pages (util/hugemem.h). Lookups read empty slots
+ * before inserts write them, so the table is faulted in writable at once. */
 static struct zone_tree_slot *tree_slots_alloc(size_t n)
 {
-    size_t bytes = n * sizeof(struct zone_tree_slot);
-    if (bytes < TREE_HUGE_MIN)
-        return calloc(n, sizeof(struct zone_tree_slot));
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP, plain pages */
-#ifdef MADV_POPULATE_WRITE
-    /* Fault it in writable now: lookups read empty slots before inserts write them, which
-     * would otherwise map the shared zero page first and copy it on the first write. */
-    madvise(p, bytes, MADV_POPULATE_WRITE);
-#endif
-    return p;
+    return hugemem_alloc(n * sizeof(struct zone_tree_slot), true);
 }
 
 static void tree_slots_free(struct zone_tree_slot *p, size_t n)
 {
-    if (!p)
-        return;
-    if (n * sizeof(struct zone_tree_slot) < TREE_HUGE_MIN)
-        free(p);
-    else
-        munmap(p, n * sizeof(struct zone_tree_slot));
+    hugemem_free(p, n * sizeof(struct zone_tree_slot));
 }
 
 uint32_t zone_tree_hash(const uint8_t *name, size_t len)
