@@ -19,6 +19,7 @@
 #include "dns/msg.h"
 #include "stats/stats.h"
 #include "util/err.h"
+#include "util/hugemem.h"
 #include "util/log.h"
 #include "util/siphash.h"
 
@@ -674,7 +675,7 @@ static void fwd__wake(uv_async_t *h)
 
 struct fwd *fwd_new(uv_loop_t *loop, struct cache *cache)
 {
-    struct fwd *f = calloc(1, sizeof(*f));
+    struct fwd *f = hugemem_alloc(sizeof(*f), false);
     if (!f)
         return NULL;
     f->loop = loop;
@@ -689,7 +690,7 @@ struct fwd *fwd_new(uv_loop_t *loop, struct cache *cache)
     pthread_mutex_init(&f->lock, NULL);
     if (uv_async_init(loop, &f->async, fwd__wake) < 0) {
         pthread_mutex_destroy(&f->lock);
-        free(f);
+        hugemem_free(f, sizeof(*f));
         return NULL;
     }
     f->async.data = f;
@@ -759,7 +760,7 @@ void fwd_free(struct fwd *f)
     if (!f)
         return;
     pthread_mutex_destroy(&f->lock);
-    free(f);
+    hugemem_free(f, sizeof(*f));
 }
 
 _Static_assert(sizeof(struct fwd_stats) % sizeof(uint64_t) == 0,

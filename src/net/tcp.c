@@ -9,6 +9,7 @@
 #include "dns/dns.h"
 #include "util/arena.h"
 #include "util/cidr.h"
+#include "util/hugemem.h"
 #include "util/log.h"
 
 #define TCP_MSG_MAX     65535
@@ -73,7 +74,7 @@ static void tcp_conn_free(struct tcp_conn *c)
     free(c);
     /* libuv runs close callbacks in no promised order: the last one out frees t. */
     if (t->listener_closed && t->nconns == 0)
-        free(t);
+        hugemem_free(t, sizeof(*t));
 }
 
 static void tcp_conn_closed(uv_handle_t *h)
@@ -311,12 +312,12 @@ static void tcp_accept(uv_stream_t *server, int status)
 int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct net_tcp_opts *opts,
                   const struct net_hooks *hooks, struct net_tcp **out)
 {
-    struct net_tcp *t = calloc(1, sizeof(*t));
+    struct net_tcp *t = hugemem_alloc(sizeof(*t), false); /* 80 KB, touched as used */
     if (!t)
         return -ENOMEM;
     t->stats = stats_block_new(); /* not freed with t: see stats/stats.h */
     if (!t->stats) {
-        free(t);
+        hugemem_free(t, sizeof(*t));
         return -ENOMEM;
     }
     if (hooks) {
@@ -334,7 +335,7 @@ int net_tcp_start(uv_loop_t *loop, int fd, struct snap_slot *slot, const struct 
     if (r == 0)
         r = uv_listen((uv_stream_t *)&t->listener, 128, tcp_accept);
     if (r < 0) {
-        free(t);
+        hugemem_free(t, sizeof(*t));
         return r;
     }
     *out = t;
@@ -351,7 +352,7 @@ static void tcp_listener_closed(uv_handle_t *h)
     struct net_tcp *t = h->data;
     t->listener_closed = true;
     if (t->nconns == 0)
-        free(t);
+        hugemem_free(t, sizeof(*t));
 }
 
 void net_tcp_stop(struct net_tcp *t)

@@ -218,14 +218,34 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     server_log_diag(&d);
     conf_diag_deinit(&d);
     const struct conf_server *cs = &srv.conf->server;
+
+    /* UDP answers first: the sockets, then the workers, then the rest (the forwarder's
+     * hooks wait for it). Until libuv catches SIGINT, SIGTERM and SIGHUP below they are
+     * held pending, so a stop request while starting up is a clean stop, not a kill; the
+     * workers keep them blocked, so they always reach this thread. */
+    sigset_t stopsigs, oldmask;
+    sigemptyset(&stopsigs);
+    sigaddset(&stopsigs, SIGINT);
+    sigaddset(&stopsigs, SIGTERM);
+    sigaddset(&stopsigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stopsigs, &oldmask);
+    signal(SIGPIPE, SIG_IGN);
+    int status = 1;
+    int tcp_fd = -1;
+    bool ctl = false;
+    snap_thread_online();
+    if (server_bind(&srv, &tcp_fd))
+        snap_free(snap);
+    else
+        snap_publish(&srv.slot, snap);
+    server_forward_prepare(&srv.fwd);
+    struct net_hooks hooks = server_forward_hooks(&srv.fwd);
+    r = srv.nudp ? net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp) : 0;
+
     log_info(CONFIG_LOG, "Loaded config from %s  (v%lld  %zu records  %zu zones  checksum=%s)",
              srv.path ? srv.path : "the embedded example", (long long)cs->config_version,
              srv.conf->nrecords, srv.conf->nzones, srv.conf->checksum);
     ctl_publish_info(&srv);
-
-    /* Signals are caught from here on (libuv queues them until the loop runs), so a stop
-     * request that arrives while starting up is a clean stop, not a kill. */
-    signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&srv.loop);
     uv_signal_init(&srv.loop, &srv.sigint);
     uv_signal_init(&srv.loop, &srv.sigterm);
@@ -234,21 +254,10 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     uv_signal_start(&srv.sigint, server_on_signal, SIGINT);
     uv_signal_start(&srv.sigterm, server_on_signal, SIGTERM);
     uv_signal_start(&srv.sighup, server_on_signal, SIGHUP);
+    pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 
-    int status = 1;
-    int tcp_fd = -1;
-    bool ctl = false;
-    snap_thread_online();
-    if (server_bind(&srv, &tcp_fd)) {
-        snap_free(snap);
-        goto out;
-    }
-    snap_publish(&srv.slot, snap);
-
-    /* UDP answers first; the forwarder comes up right after (its hooks wait for it). */
-    server_forward_prepare(&srv.fwd);
-    struct net_hooks hooks = server_forward_hooks(&srv.fwd);
-    r = net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp);
+    if (!srv.nudp)
+        goto out; /* server_bind said why */
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
         close(tcp_fd);

@@ -6,14 +6,27 @@
 
 #define HUGEMEM_PAGE ((uintptr_t)2 << 20)
 
+/* Under AddressSanitizer the middle tier stays on the heap, where overflows are caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HUGEMEM_MMAP_MIN HUGEMEM_MIN
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HUGEMEM_MMAP_MIN HUGEMEM_MIN
+#endif
+#endif
+#ifndef HUGEMEM_MMAP_MIN
+#define HUGEMEM_MMAP_MIN HUGEMEM_LAZY_MIN
+#endif
+
 void *hugemem_alloc(size_t bytes, bool populate)
 {
-    if (bytes < HUGEMEM_MIN)
+    if (bytes < HUGEMEM_MMAP_MIN)
         return calloc(1, bytes);
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP, plain pages */
+    if (bytes >= HUGEMEM_MIN)
+        madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP, plain pages */
 #ifdef MADV_POPULATE_WRITE
     /* Read-before-write memory would otherwise map the shared zero page first and copy it
      * on the first write. */
@@ -29,7 +42,7 @@ void hugemem_free(void *p, size_t bytes)
 {
     if (!p)
         return;
-    if (bytes < HUGEMEM_MIN)
+    if (bytes < HUGEMEM_MMAP_MIN)
         free(p);
     else
         munmap(p, bytes);
