@@ -1,5 +1,6 @@
 #include "conf/conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -7,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/data.h"
+#include "conf/dyn.h"
 #include "conf/field.h"
 #include "conf/schema.h"
 #include "util/cidr.h"
@@ -21,7 +24,8 @@
 #define NANODNS_VERSION "0.0.0"
 #endif
 
-#define CONF_FILE_MAX (256u * 1024 * 1024)
+#define CONF_FILE_MAX      (256u * 1024 * 1024)
+#define CONF_STATE_DEFAULT "nanodns-state"
 
 void conf_checksum(const uint8_t *buf, size_t len, char out[17])
 {
@@ -39,6 +43,7 @@ void conf_free(struct conf *c)
     if (!c)
         return;
     conf_schema_free(&c->server);
+    conf_dyn_free(c);
     free(c->path);
     free(c->raw);
     free(c);
@@ -86,6 +91,93 @@ static void conf__labels(const struct conf_server *s, struct snap_opts *o)
     memcpy(o->version, ver, o->version_len);
 }
 
+/* Opens `path` and reads one byte, so that a folder or an unreadable file is caught.
+ * Returns 0 or a negative errno value. */
+static int conf__readable(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    char c;
+    ssize_t n;
+    do
+        n = read(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    int e = n < 0 ? -errno : 0;
+    close(fd);
+    return e;
+}
+
+/* True when listeners on the two hosts and one port would clash: the same host, or a
+ * wildcard that covers the other ("::" is taken as dual-stack). */
+static bool conf__hosts_overlap(const char *a, const char *b)
+{
+    unsigned char v6[16];
+    if (strcmp(a, b) == 0 || strcmp(a, "::") == 0 || strcmp(b, "::") == 0)
+        return true;
+    if (strcmp(a, "0.0.0.0") == 0)
+        return inet_pton(AF_INET6, b, v6) != 1;
+    if (strcmp(b, "0.0.0.0") == 0)
+        return inet_pton(AF_INET6, a, v6) != 1;
+    return false;
+}
+
+static int conf__tls_file(const char *key, const char *value, const char *base, bool allow_files,
+                          char **out, struct conf_diag *d)
+{
+    if (!allow_files) {
+        conf_diag_error(d, "server.%s: files are not allowed here", key);
+        return 0;
+    }
+    *out = conf_dyn_path(base, value);
+    if (!*out)
+        return -ENOMEM;
+    int e = conf__readable(*out);
+    if (e)
+        conf_diag_error(d, "server.%s: cannot read %s: %s", key, *out, strerror(-e));
+    return 0;
+}
+
+/* server.state_dir and the update listener's files, resolved against the config's folder
+ * `base`, and the listener's port against the others. Returns 0 or -ENOMEM. */
+static int conf__update_files(const char *base, bool allow_files, struct conf *c,
+                              struct conf_diag *d)
+{
+    const struct conf_server *s = &c->server;
+    const char *dir = s->state_dir && s->state_dir[0] ? s->state_dir : CONF_STATE_DEFAULT;
+    c->state_path = conf_dyn_path(base, dir);
+    if (!c->state_path)
+        return -ENOMEM;
+    struct stat st;
+    if (stat(c->state_path, &st) == 0 && !S_ISDIR(st.st_mode))
+        conf_diag_error(d, "server.state_dir: %s exists and is not a folder", c->state_path);
+
+    bool cert = s->update_tls_cert && s->update_tls_cert[0];
+    bool key = s->update_tls_key && s->update_tls_key[0];
+    if (cert != key)
+        conf_diag_error(d,
+                        "server.%s: missing; server.update_tls_cert and server.update_tls_key go "
+                        "together (both for HTTPS, neither for plain HTTP)",
+                        cert ? "update_tls_key" : "update_tls_cert");
+    if (cert && conf__tls_file("update_tls_cert", s->update_tls_cert, base, allow_files,
+                               &c->update_tls_cert_path, d))
+        return -ENOMEM;
+    if (key && conf__tls_file("update_tls_key", s->update_tls_key, base, allow_files,
+                              &c->update_tls_key_path, d))
+        return -ENOMEM;
+
+    if (s->update_port && s->update_host) {
+        if (s->update_port == s->mgmt_port && s->mgmt_host &&
+            conf__hosts_overlap(s->update_host, s->mgmt_host))
+            conf_diag_error(d, "server.update_port: %lld is also server.mgmt_port",
+                            (long long)s->update_port);
+        if (s->update_port == s->port && s->host && conf__hosts_overlap(s->update_host, s->host))
+            conf_diag_error(d, "server.update_port: %lld is also server.port (DNS over TCP)",
+                            (long long)s->update_port);
+    }
+    return 0;
+}
+
 int conf_load(const char *name, const uint8_t *buf, size_t len, const struct conf_overrides *ov,
               struct conf **out, struct snap **snap_out, struct conf_diag *d)
 {
@@ -94,7 +186,11 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     struct conf *c = NULL;
     struct conf_data cd;
     bool have_cd = false;
+    struct conf_dyn_watch watch;
+    const struct zone_builder_hooks *hooks;
     int r = ERR_SYNTAX;
+
+    memset(&watch, 0, sizeof(watch));
 
     *out = NULL;
     if (snap_out)
@@ -109,7 +205,8 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
         goto fail;
     }
 
-    static const char *const top[] = {"server", "zones", "records", "rewrites"};
+    static const char *const top[] = {"server",   "zones",     "records",
+                                      "rewrites", "tsig_keys", "dyndns"};
     const char *key;
     const json_t *v;
     json_object_foreach(root, key, v)
@@ -139,6 +236,22 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     c->nrecords = json_array_size(json_object_get(root, "records"));
     c->nrewrites = json_array_size(json_object_get(root, "rewrites"));
 
+    /* Zone files, key files and the state folder named with a relative path are found
+     * beside the config file. */
+    char base[4096];
+    const char *slash = strrchr(name, '/');
+    if (slash && slash != name)
+        snprintf(base, sizeof(base), "%.*s", (int)(slash - name), name);
+    else
+        snprintf(base, sizeof(base), "%s", slash ? "/" : ".");
+    bool allow_files = !(ov && ov->no_zone_files);
+    r = conf__update_files(base, allow_files, c, d);
+    if (!r)
+        r = conf_dyn_load(root, base, allow_files, c, d);
+    if (r)
+        goto fail;
+    r = ERR_SYNTAX;
+
     b = zone_builder_new();
     if (!b) {
         r = -ENOMEM;
@@ -155,16 +268,27 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
         if (cidr_parse(c->server.allow_recursion.items[i], &opts.acl[opts.nacl]) == 0)
             opts.nacl++;
     zone_builder_set_opts(b, &opts);
-    /* Zone files named with a relative path are found beside the config file. */
-    char base[4096];
-    const char *slash = strrchr(name, '/');
-    if (slash && slash != name)
-        snprintf(base, sizeof(base), "%.*s", (int)(slash - name), name);
-    else
-        snprintf(base, sizeof(base), "%s", slash ? "/" : ".");
-    conf_data_init(&cd, root, base, !(ov && ov->no_zone_files));
+    /* The dynamic layer's hooks, seen through a watch that notes static records at dyndns
+     * names. */
+    r = conf_dyn_watch_init(&watch, c, ov ? ov->dyn : NULL, &hooks);
+    if (r)
+        goto fail;
+    zone_builder_set_hooks(b, hooks);
+    conf_data_init(&cd, root, base, allow_files);
     have_cd = true;
     conf_data_build(&cd, b, d);
+    r = conf_dyn_check(root, &cd, &watch, c, d);
+    if (r)
+        goto fail;
+    r = ERR_SYNTAX;
+    if (!d->errors) {
+        r = zone_builder_add_dynamic(b);
+        if (r) {
+            conf_diag_error(d, "%s: dynamic data: %s", name, err_str(r));
+            goto fail;
+        }
+        r = ERR_SYNTAX;
+    }
     c->nzonefiles = cd.zone_files;
     c->nfilerecords = cd.file_records;
     if (d->errors)
@@ -194,6 +318,7 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     c->raw_len = len;
     conf_checksum(buf, len, c->checksum);
     conf_data_deinit(&cd);
+    conf_dyn_watch_deinit(&watch);
     zone_builder_free(b);
     json_decref(root);
     *out = c;
@@ -206,6 +331,7 @@ fail:
         snap_free(*snap_out);
         *snap_out = NULL;
     }
+    conf_dyn_watch_deinit(&watch);
     zone_builder_free(b);
     conf_free(c);
     json_decref(root);

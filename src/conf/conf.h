@@ -15,6 +15,7 @@
 
 #include "conf/diag.h"
 #include "util/log.h"
+#include "zone/build.h"
 #include "zone/snap.h"
 
 struct conf_strlist {
@@ -56,8 +57,39 @@ struct conf_server {
     char *mgmt_token; /* "" = none */
     double sync_startup_delay;
     double sync_interval;
-    int64_t workers; /* 0 = one per CPU */
+    int64_t workers;    /* 0 = one per CPU */
     char *udp_steering; /* "auto", "hash" or "cpu" (net_addr_udp_steering) */
+    /* dynamic DNS (issue 7): the journal's folder and the HTTP(S) update listener */
+    char *state_dir; /* as written; "" = nanodns-state beside the config */
+    char *update_host;
+    int64_t update_port;   /* 0 = off */
+    char *update_tls_cert; /* "" = plain HTTP; set together with update_tls_key */
+    char *update_tls_key;
+};
+
+/* TSIG (RFC 8945) keys of the top-level `tsig_keys` object. */
+enum conf_tsig_alg { CONF_TSIG_HMAC_SHA1, CONF_TSIG_HMAC_SHA256, CONF_TSIG_HMAC_SHA512 };
+struct conf_tsig_key {
+    char *name;        /* lowercase, no trailing dot */
+    uint8_t wire[256]; /* the name in wire form, lowercase */
+    enum conf_tsig_alg alg;
+    uint8_t *secret; /* decoded */
+    size_t secret_len;
+};
+
+/* One host of the top-level `dyndns` list. */
+struct conf_dyndns {
+    char *name;        /* lowercase, no trailing dot */
+    uint8_t wire[256]; /* wire form, lowercase */
+    uint8_t zone[256]; /* wire form of the apex of the zone it lies in (the longest match) */
+    char *token;
+    int64_t expire; /* seconds; 0 = never */
+    uint32_t ttl;
+};
+
+struct conf_update_acl {       /* one zones.<zone>.allow_update */
+    uint8_t apex[256];         /* wire form, lowercase */
+    struct conf_strlist allow; /* entries as written: "key:<name>" or a CIDR */
 };
 
 struct conf {
@@ -74,6 +106,17 @@ struct conf {
     uint8_t *raw;        /* the exact bytes loaded */
     size_t raw_len;
     char checksum[17]; /* first 16 hex digits of SHA-256 over raw, as NanoDNS */
+    /* Dynamic DNS (conf/dyn.h). Paths are resolved against the config file's folder (the
+     * current folder for the embedded example). */
+    char *state_path;           /* server.state_dir, or <config folder>/nanodns-state */
+    char *update_tls_cert_path; /* NULL: plain HTTP */
+    char *update_tls_key_path;  /* NULL: plain HTTP */
+    struct conf_tsig_key *tsig_keys;
+    size_t ntsig_keys;
+    struct conf_dyndns *dyndns;
+    size_t ndyndns;
+    struct conf_update_acl *update_acls; /* only zones that have allow_update */
+    size_t nupdate_acls;
 };
 
 /* Command-line settings that win over the file, on every (re)load. */
@@ -85,6 +128,8 @@ struct conf_overrides {
     const char *log_level;
     bool no_cache;
     bool no_zone_files; /* refuse zones.<name>.file (for untrusted input: the fuzzer) */
+    /* The dynamic layer put on top of the static data (update/dyn.h); NULL: none. */
+    const struct zone_builder_hooks *dyn;
 };
 
 #define CONF_OVERRIDES_NONE                                                                        \

@@ -95,7 +95,8 @@ static void conf_data__put_u32(uint8_t *p, uint32_t v)
 static bool conf_data__zone(const char *key, const json_t *zv, struct conf_zone *z,
                             struct conf_diag *d)
 {
-    static const char *const known[] = {"soa", "ns", "ttl", "file", "comment", NULL};
+    static const char *const known[] = {"soa",     "ns",           "ttl", "file",
+                                        "comment", "allow_update", NULL};
     static const char *const soa_known[] = {"mname", "rname",  "serial",  "refresh",
                                             "retry", "expire", "minimum", NULL};
     char path[300], spath[320], fpath[340];
@@ -363,6 +364,30 @@ void conf_data_init(struct conf_data *cd, const json_t *root, const char *base_d
 void conf_data_deinit(struct conf_data *cd)
 {
     conf_sources_deinit(&cd->src);
+    free(cd->apexes);
+    cd->apexes = NULL;
+    cd->napexes = 0;
+}
+
+static void conf_data__declared(struct conf_data *cd, const uint8_t *apex)
+{
+    if (cd->apexes)
+        dns_name_copy_lower(cd->apexes[cd->napexes++], apex);
+}
+
+const uint8_t *conf_data_zone_of(const struct conf_data *cd, const uint8_t *name)
+{
+    const uint8_t *best = NULL;
+    unsigned best_labels = 0;
+    for (size_t i = 0; i < cd->napexes; i++) {
+        const uint8_t *apex = cd->apexes[i];
+        unsigned labels = dns_name_labels(apex);
+        if (dns_name_is_subdomain(name, apex) && (!best || labels > best_labels)) {
+            best = apex;
+            best_labels = labels;
+        }
+    }
+    return best;
 }
 
 /* Reads a zone's file; on success the zone's SOA is the file's. */
@@ -409,8 +434,12 @@ void conf_data_build(struct conf_data *cd, struct zone_builder *b, struct conf_d
     /* Room for every declared zone plus every SOA record (implicit zones). */
     size_t capz = json_object_size(zones) + nrec + 1;
     zs = calloc(capz, sizeof(*zs));
-    if (!zs) {
+    free(cd->apexes);
+    cd->napexes = 0;
+    cd->apexes = calloc(capz, sizeof(*cd->apexes));
+    if (!zs || !cd->apexes) {
         conf_diag_error(d, "out of memory");
+        free(zs);
         return;
     }
     const char *key;
@@ -419,6 +448,10 @@ void conf_data_build(struct conf_data *cd, struct zone_builder *b, struct conf_d
     json_object_foreach((json_t *)zones, key, zv)
     {
         struct conf_zone *z = &zs[nz];
+        uint8_t apex[DNS_NAME_MAXLEN];
+        size_t alen;
+        if (dns_name_from_text(key, strlen(key), NULL, apex, &alen) == 0)
+            conf_data__declared(cd, apex);
         if (!conf_data__zone(key, zv, z, d)) {
             zi++;
             continue;
@@ -446,6 +479,7 @@ void conf_data_build(struct conf_data *cd, struct zone_builder *b, struct conf_d
         wbuf_init(&out, rdbuf, sizeof(rdbuf));
         if (!conf_data__rec_head(rv, i, &rec, d) || !conf_data__rdata(&rec, &out, d))
             continue;
+        conf_data__declared(cd, rec.owner);
         struct conf_zone *z = NULL;
         for (size_t k = 0; k < nz && !z; k++)
             if (dns_name_equal(zs[k].apex, rec.owner))

@@ -11,6 +11,7 @@
 
 #include "conf/diag.h"
 #include "conf/source.h"
+#include "dns/name.h"
 #include "zone/build.h"
 #include "zone/snap.h"
 
@@ -21,6 +22,10 @@ struct conf_data {
     struct conf_sources src;
     size_t zone_files;   /* zones read from a file */
     size_t file_records; /* records read from them */
+    /* Every zone the config declares (zones keys that are names, SOA records), lower-cased,
+     * even one with other errors, so that names inside it are not reported again. */
+    uint8_t (*apexes)[DNS_NAME_MAXLEN];
+    size_t napexes;
 };
 
 void conf_data_init(struct conf_data *cd, const json_t *root, const char *base_dir,
@@ -28,6 +33,9 @@ void conf_data_init(struct conf_data *cd, const json_t *root, const char *base_d
 void conf_data_deinit(struct conf_data *cd);
 
 void conf_data_build(struct conf_data *cd, struct zone_builder *b, struct conf_diag *d);
+/* After conf_data_build: the apex of the deepest declared zone holding `name` (at or below
+ * it), or NULL. */
+const uint8_t *conf_data_zone_of(const struct conf_data *cd, const uint8_t *name);
 /* Words the issues zone_builder_finish found as messages naming their sources. */
 void conf_data_issues(const struct conf_data *cd, const struct zone_builder *b,
                       struct conf_diag *d);

@@ -228,6 +228,19 @@ const struct conf_opt conf_server_opts[] = {
     {"udp_steering", CONF_T_STR, OFF(udp_steering), 0, 0, "\"auto\"", false, conf_check_steering,
      "which worker's socket takes a datagram: hash (of the addresses), cpu (the receiving CPU), "
      "auto (cpu when workers outnumber the CPUs the process may run on, else hash)"},
+    /* dynamic DNS; the files are checked by conf/dyn.c, which knows the config's folder */
+    {"state_dir", CONF_T_STR, OFF(state_dir), 0, 0, "\"\"", false, NULL,
+     "folder of the dynamic-update journal (LMDB), relative to the config file's folder; "
+     "\"\": nanodns-state beside the config"},
+    {"update_host", CONF_T_STR, OFF(update_host), 0, 0, "\"0.0.0.0\"", false, conf_check_host,
+     "HTTP(S) update API listen address"},
+    {"update_port", CONF_T_INT, OFF(update_port), 0, 65535, "0", false, NULL,
+     "HTTP(S) update API port (/api/update, /nic/update); 0 = off"},
+    {"update_tls_cert", CONF_T_STR, OFF(update_tls_cert), 0, 0, "\"\"", false, NULL,
+     "PEM certificate (chain) file for HTTPS on the update port, with update_tls_key; "
+     "\"\": plain HTTP"},
+    {"update_tls_key", CONF_T_STR, OFF(update_tls_key), 0, 0, "\"\"", false, NULL,
+     "PEM private key file for HTTPS on the update port, with update_tls_cert; \"\": plain HTTP"},
 };
 /* clang-format on */
 const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);

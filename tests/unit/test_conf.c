@@ -97,6 +97,17 @@ static void check_defaults(const struct conf *c)
     assert_int_equal(sv->tcp_max_clients, 250);
     assert_int_equal(sv->workers, 0);
     assert_string_equal(sv->udp_steering, "auto");
+    assert_string_equal(sv->state_dir, "");
+    assert_string_equal(sv->update_host, "0.0.0.0");
+    assert_int_equal(sv->update_port, 0);
+    assert_string_equal(sv->update_tls_cert, "");
+    assert_string_equal(sv->update_tls_key, "");
+    assert_string_equal(c->state_path, "nanodns-state"); /* "test.json": the current folder */
+    assert_null(c->update_tls_cert_path);
+    assert_null(c->update_tls_key_path);
+    assert_int_equal(c->ntsig_keys, 0);
+    assert_int_equal(c->ndyndns, 0);
+    assert_int_equal(c->nupdate_acls, 0);
     assert_int_equal(c->log_level, LOG_INFO);
     assert_int_equal(c->log_format, LOG_FORMAT_TEXT);
 }
@@ -126,7 +137,7 @@ static void test_defaults(void **state)
 static void test_schema_table(void **state)
 {
     (void)state;
-    assert_int_equal(conf_server_nopts, 27);
+    assert_int_equal(conf_server_nopts, 32);
     for (size_t i = 0; i < conf_server_nopts; i++) {
         assert_non_null(conf_server_opts[i].key);
         assert_non_null(conf_server_opts[i].def);
