@@ -66,6 +66,7 @@ struct zone_builder {
     struct arena names;
     struct zb_rr *rrs;
     size_t nrr, caprr;
+    size_t nname_only; /* of them ZONE_TYPE_NAME_ONLY */
     uint8_t *rd;
     size_t rdlen, rdcap;
     struct zb_zone *zones;
@@ -74,6 +75,7 @@ struct zone_builder {
     struct zb_rewrite *rws;
     size_t nrw, caprw;
     struct snap_opts opts;
+    struct zone_builder_hooks hooks;
     struct zone_issue *issues;
     size_t nissues, capissues;
     /* finish only */
@@ -142,6 +144,19 @@ void zone_builder_set_opts(struct zone_builder *b, const struct snap_opts *opts)
     b->opts = *opts;
 }
 
+void zone_builder_set_hooks(struct zone_builder *b, const struct zone_builder_hooks *h)
+{
+    if (h)
+        b->hooks = *h;
+    else
+        memset(&b->hooks, 0, sizeof(b->hooks));
+}
+
+int zone_builder_add_dynamic(struct zone_builder *b)
+{
+    return b->hooks.add ? b->hooks.add(b->hooks.ctx, b) : 0;
+}
+
 static const uint8_t *zb_lower_dup(struct zone_builder *b, const uint8_t *name, size_t *len)
 {
     uint8_t tmp[DNS_NAME_MAXLEN];
@@ -185,6 +200,28 @@ int zone_builder_add_zone(struct zone_builder *b, const uint8_t *apex, uint32_t 
     if (r)
         return r;
     b->zones[b->nzones++] = (struct zb_zone){.apex = name, .len = (uint8_t)len};
+    /* The serial (after MNAME and RNAME) as the dynamic layer has moved it on. */
+    uint8_t patched[2 * DNS_NAME_MAXLEN + 20];
+    size_t at = 0;
+    for (int k = 0; k < 2 && at < soa_len; k++) {
+        size_t nl = 0;
+        if (dns_name_validate(soa + at, soa_len - at, &nl))
+            break;
+        at += nl;
+    }
+    if (b->hooks.serial && at + 20 == soa_len && soa_len <= sizeof(patched)) {
+        uint32_t serial = (uint32_t)soa[at] << 24 | (uint32_t)soa[at + 1] << 16 |
+                          (uint32_t)soa[at + 2] << 8 | soa[at + 3];
+        uint32_t nserial = b->hooks.serial(b->hooks.ctx, name, serial);
+        if (nserial != serial) {
+            memcpy(patched, soa, soa_len);
+            patched[at] = (uint8_t)(nserial >> 24);
+            patched[at + 1] = (uint8_t)(nserial >> 16);
+            patched[at + 2] = (uint8_t)(nserial >> 8);
+            patched[at + 3] = (uint8_t)nserial;
+            soa = patched;
+        }
+    }
     return zone_builder_add_rr(b, name, DNS_TYPE_SOA, soa_ttl, soa, soa_len, 0, source);
 }
 
@@ -192,6 +229,12 @@ int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t t
                         const uint8_t *rdata, uint16_t rdlen, unsigned flags, int source)
 {
     size_t len;
+    if (b->hooks.hides && !(flags & ZONE_RR_DYNAMIC)) {
+        uint8_t tmp[DNS_NAME_MAXLEN];
+        dns_name_copy_lower(tmp, owner);
+        if (b->hooks.hides(b->hooks.ctx, tmp, type))
+            return 0;
+    }
     const uint8_t *name = zb_lower_dup(b, owner, &len);
     if (!name)
         return -ENOMEM;
@@ -217,6 +260,7 @@ int zone_builder_add_rr(struct zone_builder *b, const uint8_t *owner, uint16_t t
     };
     b->nrr++;
     b->rdlen += rdlen;
+    b->nname_only += type == ZONE_TYPE_NAME_ONLY;
     return 0;
 }
 
@@ -462,6 +506,8 @@ static int zb_check_node(struct zone_builder *b, size_t lo, size_t hi)
         uint16_t type = b->rrs[g0].type;
         for (g1 = g0 + 1; g1 < hi && b->rrs[g1].type == type; g1++)
             ;
+        if (type == ZONE_TYPE_NAME_ONLY)
+            continue;
         r = zb_mark_dups(b, g0, g1);
         if (r)
             return r;
@@ -509,7 +555,8 @@ static int zb_check_node(struct zone_builder *b, size_t lo, size_t hi)
 
 static bool zb_take(const struct zb_rr *rr, bool wild_only)
 {
-    return !rr->dup && (!wild_only || (rr->flags & ZONE_RR_WILD1));
+    return !rr->dup && rr->type != ZONE_TYPE_NAME_ONLY &&
+           (!wild_only || (rr->flags & ZONE_RR_WILD1));
 }
 
 /* RRsets in the order their types first appeared, except that the SOA leads (a zone file's
@@ -683,7 +730,7 @@ int zone_builder_finish(struct zone_builder *b, struct snap **out)
      * pages, see util/arena.c), a small config stays at 1 MiB. */
     arena_init_growing(&s->arena, b->nrr >= 100000 ? 32u << 20 : 1u << 20);
     s->opts = b->opts;
-    s->nrecords = b->nrr;
+    s->nrecords = b->nrr - b->nname_only;
     if (zone_tree_init(&s->names, b->nrr + b->nzones) || zone_tree_init(&s->rewrite_names, b->nrw))
         goto fail;
 

@@ -19,7 +19,21 @@
 struct zone_builder;
 
 enum zone_rr_flags {
-    ZONE_RR_WILD1 = 1u << 0, /* NanoDNS `wildcard: true`: also answers one label below */
+    ZONE_RR_WILD1 = 1u << 0,   /* NanoDNS `wildcard: true`: also answers one label below */
+    ZONE_RR_DYNAMIC = 1u << 1, /* from the dynamic layer: never hidden by `hides` */
+};
+
+/* The dynamic layer (update/dyn.h) on top of the static data: RRsets it replaces are
+ * skipped as they are added, zones get its serials, and `add` puts its own RRs in after the
+ * static data. Every callback may be NULL. */
+struct zone_builder_hooks {
+    void *ctx;
+    /* True when the static RRset (owner, type) is replaced; owner is lower-cased. */
+    bool (*hides)(void *ctx, const uint8_t *owner, uint16_t type);
+    /* The SOA serial to serve for the zone at `apex` (lower-cased), given the static one. */
+    uint32_t (*serial)(void *ctx, const uint8_t *apex, uint32_t serial);
+    /* Adds the dynamic RRs with ZONE_RR_DYNAMIC; returns 0 or a negative code. */
+    int (*add)(void *ctx, struct zone_builder *b);
 };
 
 enum zone_issue_kind {
@@ -30,6 +44,13 @@ enum zone_issue_kind {
     ZONE_ISSUE_TTL_MISMATCH,    /* warning: TTLs differ within an RRset; the lowest is used */
     ZONE_ISSUE_RRSET_TOO_BIG,   /* error: more than 65535 RRs in one RRset */
 };
+
+/* An "RR" of this type (0, which no real RR has) only makes its owner exist: the name then
+ * answers NODATA rather than NXDOMAIN (a dynamic host without addresses). */
+#define ZONE_TYPE_NAME_ONLY 0
+
+/* The `source` of RRs that the dynamic layer adds. */
+#define ZONE_SOURCE_DYNAMIC INT32_MIN
 
 struct zone_issue {
     enum zone_issue_kind kind;
@@ -42,6 +63,10 @@ struct zone_builder *zone_builder_new(void);
 void zone_builder_free(struct zone_builder *b);
 
 void zone_builder_set_opts(struct zone_builder *b, const struct snap_opts *opts);
+/* Copies `h` (NULL: none). Set before adding anything. */
+void zone_builder_set_hooks(struct zone_builder *b, const struct zone_builder_hooks *h);
+/* Calls the hooks' `add`, if any: after the static data, before finishing. */
+int zone_builder_add_dynamic(struct zone_builder *b);
 
 /* Declares a zone; its SOA RR is added at the apex. Returns 0 or ERR_EXISTS. */
 int zone_builder_add_zone(struct zone_builder *b, const uint8_t *apex, uint32_t soa_ttl,
