@@ -22,6 +22,9 @@
 /* libmicrohttpd, loaded when the API is first started (util/dl.h). */
 static struct {
     __typeof__(MHD_add_response_header) *add_response_header;
+    __typeof__(MHD_basic_auth_get_username_password) *basic_auth;
+    __typeof__(MHD_free) *free;
+    __typeof__(MHD_get_connection_info) *get_connection_info;
     __typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
     __typeof__(MHD_destroy_response) *destroy_response;
     __typeof__(MHD_get_daemon_info) *get_daemon_info;
@@ -33,6 +36,9 @@ static struct {
 
 static const struct dl_sym lm_syms[] = {
     {"MHD_add_response_header", (void **)&lm.add_response_header},
+    {"MHD_basic_auth_get_username_password", (void **)&lm.basic_auth},
+    {"MHD_free", (void **)&lm.free},
+    {"MHD_get_connection_info", (void **)&lm.get_connection_info},
     {"MHD_create_response_from_buffer", (void **)&lm.create_response_from_buffer},
     {"MHD_destroy_response", (void **)&lm.destroy_response},
     {"MHD_get_daemon_info", (void **)&lm.get_daemon_info},
@@ -55,6 +61,10 @@ static struct dl_lib lm_lib = {
 struct mgmt {
     struct MHD_Daemon *d;
     struct mgmt_ops ops;
+    /* the update listener (mgmt_start_update) instead of the API */
+    mgmt_update_fn update;
+    void *update_ctx;
+    char *tls_cert, *tls_key; /* PEM; NULL: plain HTTP */
     int lfd;    /* listening socket, until libmicrohttpd owns it */
     int wakefd; /* eventfd: stop waiting */
     int family;
@@ -272,6 +282,65 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
     return mgmt_send(c, &r, NULL, false);
 }
 
+/* The update listener: GET or POST /api/update and /nic/update, parameters from the query
+ * string (libmicrohttpd percent-decodes them), plain-text replies; a request body is read
+ * and ignored. Everything else: 404 or 501 with "error", as nanodnsd answers. */
+static enum MHD_Result mgmt_update_handler(void *cls, struct MHD_Connection *c, const char *url,
+                                           const char *method, const char *version,
+                                           const char *upload_data, size_t *upload_size,
+                                           void **state)
+{
+    (void)version, (void)upload_data;
+    struct mgmt *m = cls;
+    struct mgmt_resp r = {0};
+    if (!*state) {
+        if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
+            r.status = 501;
+        } else if (strcmp(url, "/api/update") != 0 && strcmp(url, "/nic/update") != 0) {
+            r.status = 404;
+        } else {
+            struct mgmt_req *q = calloc(1, sizeof(*q));
+            if (!q)
+                return MHD_NO;
+            *state = q;
+            return MHD_YES;
+        }
+        r.body = strdup("error");
+        r.len = r.body ? 5 : 0;
+        r.ctype = "text/plain; charset=utf-8";
+        return mgmt_send(c, &r, NULL, false);
+    }
+    if (*upload_size) {
+        *upload_size = 0; /* parameters come from the query string only */
+        return MHD_YES;
+    }
+    struct mgmt_update_req q = {.nic = strcmp(url, "/nic/update") == 0};
+    q.hostname = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hostname");
+    q.token = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+    q.ipv4 = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ipv4");
+    q.ipv6 = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ipv6");
+    q.myip = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "myip");
+    const union MHD_ConnectionInfo *ci =
+        lm.get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        size_t n = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                           : sizeof(struct sockaddr_in);
+        memcpy(&q.peer, ci->client_addr, n);
+    }
+    char *password = NULL;
+    char *user = lm.basic_auth(c, &password);
+    q.user = user;
+    q.password = password;
+    m->update(m->update_ctx, &q, &r);
+    if (user)
+        lm.free(user);
+    if (password)
+        lm.free(password);
+    if (!r.ctype)
+        r.ctype = "text/plain; charset=utf-8";
+    return mgmt_send(c, &r, NULL, false);
+}
+
 static void mgmt_done(void *cls, struct MHD_Connection *c, void **state,
                       enum MHD_RequestTerminationCode code)
 {
@@ -295,13 +364,27 @@ static int mgmt_start_daemon(struct mgmt *m, char *err, size_t errcap)
                      MHD_USE_POLL;
     if (m->family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (m->tls_cert)
+        flags |= MHD_USE_TLS;
     errno = 0;
-    m->d = lm.start_daemon(flags, 0, NULL, NULL, mgmt_handler, m, MHD_OPTION_LISTEN_SOCKET,
-                           m->lfd, MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m,
-                           MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                           16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                           MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                           MHD_OPTION_END);
+    MHD_AccessHandlerCallback handler = m->update ? mgmt_update_handler : mgmt_handler;
+    if (m->tls_cert)
+        m->d = lm.start_daemon(flags, 0, NULL, NULL, handler, m, MHD_OPTION_HTTPS_MEM_KEY,
+                               m->tls_key, MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert,
+                               MHD_OPTION_LISTEN_SOCKET, m->lfd, MHD_OPTION_NOTIFY_COMPLETED,
+                               mgmt_done, m, MHD_OPTION_CONNECTION_LIMIT, 64u,
+                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+                               MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                               MHD_OPTION_END);
+    else
+        m->d = lm.start_daemon(flags, 0, NULL, NULL, handler, m, MHD_OPTION_LISTEN_SOCKET,
+                               m->lfd, MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m,
+                               MHD_OPTION_CONNECTION_LIMIT, 64u,
+                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+                               MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                               MHD_OPTION_END);
     if (!m->d) {
         snprintf(err, errcap, "%s", errno ? strerror(errno) : "cannot start the HTTP server");
         return -1;
@@ -325,13 +408,19 @@ static void *mgmt_wait_main(void *arg)
     }
     char err[300];
     if (mgmt_start_daemon(m, err, sizeof(err))) {
-        log_error("nanodns.server", "Cannot start the management API: %s", err);
+        log_error("nanodns.server", "Cannot start the %s: %s",
+                  m->update ? "update listener" : "management API", err);
         /* Refuse connections rather than leave them waiting. */
         close(m->lfd);
         m->lfd = -1;
     }
     return NULL;
 }
+
+static int mgmt_listen(struct mgmt *m, const struct sockaddr *sa, socklen_t salen,
+                       struct mgmt **out, struct sockaddr_storage *bound, char *err,
+                       size_t errcap);
+static void mgmt_free(struct mgmt *m);
 
 int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops *ops,
                struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap)
@@ -342,6 +431,38 @@ int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops
         return -ENOMEM;
     }
     m->ops = *ops;
+    return mgmt_listen(m, sa, salen, out, bound, err, errcap);
+}
+
+int mgmt_start_update(const struct sockaddr *sa, socklen_t salen, mgmt_update_fn fn, void *ctx,
+                      const char *tls_cert, const char *tls_key, struct mgmt **out,
+                      struct sockaddr_storage *bound, char *err, size_t errcap)
+{
+    struct mgmt *m = calloc(1, sizeof(*m));
+    if (!m) {
+        snprintf(err, errcap, "out of memory");
+        return -ENOMEM;
+    }
+    m->update = fn;
+    m->update_ctx = ctx;
+    if (tls_cert && tls_key) {
+        m->tls_cert = strdup(tls_cert);
+        m->tls_key = strdup(tls_key);
+        if (!m->tls_cert || !m->tls_key) {
+            free(m->tls_cert);
+            free(m->tls_key);
+            free(m);
+            snprintf(err, errcap, "out of memory");
+            return -ENOMEM;
+        }
+    }
+    return mgmt_listen(m, sa, salen, out, bound, err, errcap);
+}
+
+static int mgmt_listen(struct mgmt *m, const struct sockaddr *sa, socklen_t salen,
+                       struct mgmt **out, struct sockaddr_storage *bound, char *err,
+                       size_t errcap)
+{
     m->family = sa->sa_family;
     m->wakefd = -1;
     m->lfd = net_addr_bind(sa, salen, SOCK_STREAM, 64);
@@ -362,7 +483,7 @@ int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops
         snprintf(err, errcap, "%s", strerror(r));
         goto fail;
     }
-    pthread_setname_np(m->waiter, "nanodns-http");
+    pthread_setname_np(m->waiter, m->update ? "nanodns-update" : "nanodns-http");
     m->waiting = true;
     *out = m;
     return 0;
@@ -371,8 +492,17 @@ fail:
         close(m->lfd);
     if (m->wakefd >= 0)
         close(m->wakefd);
-    free(m);
+    mgmt_free(m);
     return -1;
+}
+
+static void mgmt_free(struct mgmt *m)
+{
+    if (m->tls_key)
+        explicit_bzero(m->tls_key, strlen(m->tls_key));
+    free(m->tls_key);
+    free(m->tls_cert);
+    free(m);
 }
 
 void mgmt_stop(struct mgmt *m)
@@ -390,5 +520,5 @@ void mgmt_stop(struct mgmt *m)
     if (m->lfd >= 0)
         close(m->lfd);
     close(m->wakefd);
-    free(m);
+    mgmt_free(m);
 }

@@ -41,6 +41,22 @@ int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops
                struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap);
 void mgmt_stop(struct mgmt *m);
 
+/* The update listener (update/, ../shared/reference/dyndns-compat.md): GET or POST
+ * /api/update and /nic/update go to `fn` (on a connection thread; `fn` fills the response);
+ * any other path is 404 and any other method 501, both with the body "error". With
+ * `tls_cert` and `tls_key` (PEM text, copied) it speaks HTTPS only. */
+struct mgmt_update_req {
+    bool nic; /* /nic/update (dyndns2) rather than /api/update */
+    /* query parameters, percent-decoded; NULL: absent */
+    const char *hostname, *token, *ipv4, *ipv6, *myip;
+    const char *user, *password; /* HTTP Basic credentials, or NULL */
+    struct sockaddr_storage peer;
+};
+typedef void (*mgmt_update_fn)(void *ctx, const struct mgmt_update_req *q, struct mgmt_resp *r);
+int mgmt_start_update(const struct sockaddr *sa, socklen_t salen, mgmt_update_fn fn, void *ctx,
+                      const char *tls_cert, const char *tls_key, struct mgmt **out,
+                      struct sockaddr_storage *bound, char *err, size_t errcap);
+
 /* A JSON error body {"error": text} with `status`. */
 void mgmt_error(struct mgmt_resp *r, unsigned status, const char *text);
 /* Wants the client the Prometheus text format? (?format=prometheus, or an Accept header

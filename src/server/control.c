@@ -211,12 +211,14 @@ static void ctl_log_diag(const struct conf_diag *d)
             log_warning(CONFIG_LOG, "Config warning: %s", d->msgs[i].text);
 }
 
-/* Loads `buf` as the config; on errors fails the job with `http`. */
+/* Loads `buf` as the config (with the dynamic layer over it); on errors fails the job with
+ * `http`. */
 static int ctl_load(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned http, bool log)
 {
     struct server *srv = j->srv;
     struct conf_diag d;
     conf_diag_init(&d);
+    server_dyn_prepare(srv);
     const char *name = srv->path ? srv->path : "<embedded example>";
     int r = conf_load(name, buf, len, &srv->ov, &j->nc, &j->ns, &d);
     if (log)
@@ -230,6 +232,11 @@ static int ctl_load(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned 
     }
     conf_diag_deinit(&d);
     return r;
+}
+
+int ctl_load_job(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned http, bool log)
+{
+    return ctl_load(j, buf, len, http, log);
 }
 
 static void ctl_restart_names(struct ctl_job *j)
@@ -369,6 +376,8 @@ static void ctl_work(uv_work_t *w)
     struct ctl_job *j = w->data;
     if (j->origin == CTL_PEER_PUSH || j->origin == CTL_PEER_PULL)
         ctl_work_peer(j);
+    else if (j->origin == CTL_UPDATE || j->origin == CTL_EXPIRE)
+        server_dyn_work(j);
     else
         ctl_work_local(j);
 }
@@ -388,6 +397,10 @@ static const char *ctl_origin_name(enum ctl_origin o)
         return "peer push";
     case CTL_PEER_PULL:
         return "peer pull";
+    case CTL_UPDATE:
+        return "dynamic update";
+    case CTL_EXPIRE:
+        return "dyndns expiry";
     }
     return "?";
 }
@@ -443,6 +456,8 @@ static void ctl_after(uv_work_t *w, int status)
         memcpy(srv->failed_sum, j->failed_sum, sizeof(srv->failed_sum));
     if (atomic_load(&srv->stopping) && j->nc) {
         ctl_fail(j, 503, "shutting down");
+    } else if (j->origin == CTL_UPDATE || j->origin == CTL_EXPIRE) {
+        server_dyn_apply(srv, j);
     } else if (j->nc) {
         ctl_apply(srv, j);
         if (j->advanced && (j->origin == CTL_WATCH || j->origin == CTL_SIGHUP))

@@ -69,6 +69,7 @@ static void server_on_signal(uv_signal_t *h, int signum)
     log_info(SERVER_LOG, "Received shutdown signal");
     atomic_store(&srv->stopping, true);
     ctl_close(srv);
+    server_dyn_close(srv);
     if (srv->fwd_ready)
         server_forward_stop(&srv->fwd);
     net_tcp_stop(srv->tcp);
@@ -217,6 +218,12 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     log_setup(srv.conf->log_level, srv.conf->log_format);
     server_log_diag(&d);
     conf_diag_deinit(&d);
+    if (server_dyn_open(&srv, &snap)) {
+        snap_free(snap);
+        dyn_free(srv.dyn);
+        conf_free(srv.conf);
+        return 1;
+    }
     const struct conf_server *cs = &srv.conf->server;
 
     /* UDP answers first: the sockets, then the workers, then the rest (the forwarder's
@@ -290,6 +297,9 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     log_info(SERVER_LOG, "NanoDNS listening on tcp %s:%u", host, net_addr_port(sa));
     if (server_start_mgmt(&srv))
         goto out;
+    if (server_update_start(&srv))
+        goto out;
+    server_dyn_arm(&srv);
     struct sync_ops sops = server_sync_ops(&srv);
     if (sync_start(&sops, &srv.sync)) {
         log_error(SERVER_LOG, "Cannot start the peer sync thread");
@@ -309,6 +319,7 @@ out:
         atomic_store(&srv.stopping, true);
         if (ctl)
             ctl_close(&srv);
+        server_dyn_close(&srv);
         if (srv.tcp) {
             net_tcp_stop(srv.tcp);
             srv.tcp = NULL;
@@ -324,6 +335,7 @@ out:
      * they get "shutting down" and finish. */
     peer_abort_all();
     mgmt_stop(srv.mgmt);
+    server_update_stop(&srv);
     sync_stop(srv.sync);
     /* Workers next: they may still hand questions to the forwarder until they stop. */
     net_udp_stop(srv.udp);
@@ -337,6 +349,8 @@ out:
         close(srv.udp_fds[i]);
     snap_publish(&srv.slot, NULL);
     snap_thread_offline();
+    dyn_free(srv.dyn);
+    free(srv.limit);
     conf_free(srv.conf);
     server_info_put(srv.info);
     pthread_mutex_destroy(&srv.info_lock);

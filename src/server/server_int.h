@@ -21,6 +21,7 @@
 #include "net/tcp.h"
 #include "net/udp.h"
 #include "server/forward.h"
+#include "update/dyn.h"
 #include "sync/sync.h"
 #include "zone/snap.h"
 
@@ -37,7 +38,15 @@ struct server_info {
     double sync_startup_delay, sync_interval;
 };
 
-enum ctl_origin { CTL_WATCH, CTL_SIGHUP, CTL_API, CTL_PEER_PUSH, CTL_PEER_PULL };
+enum ctl_origin {
+    CTL_WATCH,
+    CTL_SIGHUP,
+    CTL_API,
+    CTL_PEER_PUSH,
+    CTL_PEER_PULL,
+    CTL_UPDATE, /* a dynamic update (server/dynamic.c) */
+    CTL_EXPIRE, /* a dyndns host expired: rebuild */
+};
 
 /* A config change, queued for the control thread. Jobs with a waiter belong to it (it
  * frees them after `done`); the others are freed by the control thread. */
@@ -63,6 +72,9 @@ struct ctl_job {
     char failed_sum[17];
     const char *restart[16];
     size_t nrestart;
+    /* CTL_UPDATE: the request (the waiting connection thread's) and the reply's body */
+    const struct mgmt_update_req *upd;
+    char upd_body[1024];
 };
 
 struct server {
@@ -106,6 +118,15 @@ struct server {
 
     struct mgmt *mgmt;
     struct sync *sync;
+
+    /* dynamic DNS (server/dynamic.c): the layer over the static data, its build hooks (set
+     * before every build, on the thread that builds), the update listener, host expiry */
+    struct dyn *dyn;
+    struct zone_builder_hooks dyn_hooks;
+    struct mgmt *update;
+    uv_timer_t expiry;
+    bool expiry_init;
+    struct update_limit *limit;
 };
 
 struct server_info *server_info_get(struct server *srv);
@@ -119,6 +140,20 @@ void ctl_publish_info(struct server *srv);
 void ctl_submit(struct server *srv, struct ctl_job *job);
 struct ctl_job *ctl_job_new(enum ctl_origin origin, const uint8_t *body, size_t len, bool waiter);
 void ctl_job_free(struct ctl_job *job);
+
+/* dynamic.c */
+/* At start, after the first load: opens the store when the config uses dynamic DNS and
+ * reloads with it laid over. Returns 0, or -1 (logged). */
+int server_dyn_open(struct server *srv, struct snap **snap);
+/* Points srv->ov.dyn at fresh hooks for a build now (any thread that builds). */
+void server_dyn_prepare(struct server *srv);
+int server_update_start(struct server *srv); /* the update listener, when configured */
+void server_update_stop(struct server *srv);
+void server_dyn_work(struct ctl_job *j);                       /* thread pool */
+void server_dyn_apply(struct server *srv, struct ctl_job *j);  /* control thread */
+void server_dyn_arm(struct server *srv);   /* the host expiry timer (control thread) */
+void server_dyn_close(struct server *srv); /* closes the timer (shutdown) */
+int ctl_load_job(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned http, bool log);
 
 /* api.c */
 struct mgmt_ops server_api_ops(struct server *srv);
