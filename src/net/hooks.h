@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "query/query.h"
 #include "stats/stats.h"
@@ -23,6 +24,11 @@ struct net_pending {
     struct query_info qi;     /* the question, the client's ID, flags and EDNS */
     size_t limit;             /* the largest answer the client takes */
     void (*deliver)(struct net_pending *p, const uint8_t *msg, size_t len);
+    /* `update` only: the whole message (owned, freed by deliver), the client, the transport */
+    uint8_t *msg;
+    size_t msglen;
+    struct sockaddr_storage peer;
+    bool tcp;
 };
 
 struct net_hooks {
@@ -34,4 +40,7 @@ struct net_hooks {
                   struct stats_block *st);
     /* Any thread: takes over `p`. */
     void (*forward)(void *ctx, struct net_pending *p);
+    /* Any thread: takes over `p`, an UPDATE message (RFC 2136) with its client; NULL: UPDATE
+     * is answered NOTIMP. */
+    void (*update)(void *ctx, struct net_pending *p);
 };

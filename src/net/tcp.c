@@ -159,6 +159,7 @@ static void tcp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
     struct tcp_conn *c = tp->c;
     struct stats_block *st = c->t->stats;
     uint64_t t_recv = tp->t_recv;
+    free(tp->p.msg);
     free(tp);
     c->forwards--;
     if (msg && !c->closing && tcp_send(c, msg, len)) {
@@ -185,6 +186,7 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
     bool log_queries = s && s->opts.log_queries;
     req.recursion = s && s->opts.forwarding && t->have_hooks &&
                     cidr_match(s->opts.acl, s->opts.nacl, (struct sockaddr *)&c->peer);
+    req.updates = t->have_hooks && t->hooks.update;
     query_process(s, &req, &resp, &t->arena, &info);
     bool forward = false;
     if (info.outcome == QUERY_OUTCOME_FORWARD) {
@@ -200,12 +202,36 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
     if (log_queries)
         net_qlog_write(&info);
     stats_query(t->stats, STATS_TCP, info.has_question, info.qtype);
+    if (info.outcome == QUERY_OUTCOME_UPDATE) {
+        /* RFC 2136: the control plane answers on this connection later. */
+        struct tcp_pending *tp = calloc(1, sizeof(*tp));
+        uint8_t *copy = tp ? malloc(len) : NULL;
+        if (!copy) {
+            free(tp);
+            stats_inc(&t->stats->dropped[STATS_TCP]);
+            return true;
+        }
+        memcpy(copy, msg, len);
+        tp->p.qi = info;
+        tp->p.limit = TCP_MSG_MAX;
+        tp->p.deliver = tcp_deliver;
+        tp->p.msg = copy;
+        tp->p.msglen = len;
+        tp->p.tcp = true;
+        memcpy(&tp->p.peer, &c->peer, sizeof(tp->p.peer));
+        tp->c = c;
+        tp->t_recv = t_recv;
+        c->forwards++;
+        t->hooks.update(t->hooks.ctx, &tp->p);
+        return true;
+    }
     if (forward) {
         struct tcp_pending *tp = malloc(sizeof(*tp));
         if (tp) {
             tp->p.qi = info;
             tp->p.limit = TCP_MSG_MAX;
             tp->p.deliver = tcp_deliver;
+            tp->p.msg = NULL;
             tp->c = c;
             tp->t_recv = t_recv;
             c->forwards++;

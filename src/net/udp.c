@@ -142,6 +142,7 @@ static void udp_deliver(struct net_pending *np, const uint8_t *msg, size_t len)
         unsigned rcode = len >= DNS_HDR_LEN ? msg[3] & 0xfu : DNS_RCODE_SERVFAIL;
         stats_observe(up->stats, STATS_UDP, rcode, stats_now_ns() - up->t_recv);
     }
+    free(up->p.msg);
     free(up);
 }
 
@@ -176,6 +177,7 @@ static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i
     p->p.qi = *qi;
     p->p.limit = limit;
     p->p.deliver = udp_deliver;
+    p->p.msg = NULL;
     p->t_recv = t_recv;
     p->stats = u->ctl_stats;
     p->fd = w->fd;
@@ -185,6 +187,36 @@ static size_t udp_forward(struct udp_worker *w, const struct snap *s, unsigned i
     stats_inc(&w->stats->forwarded);
     u->hooks.forward(u->hooks.ctx, &p->p);
     return 0;
+}
+
+/* An UPDATE (RFC 2136): the whole message goes to the control plane, which answers from
+ * this worker's socket later. Off the hot path: it allocates. */
+static void udp_update(struct udp_worker *w, unsigned i, uint64_t t_recv)
+{
+    struct net_udp *u = w->u;
+    struct udp_pending *p = calloc(1, sizeof(*p));
+    size_t len = w->rmsg[i].msg_len;
+    uint8_t *msg = p ? malloc(len ? len : 1) : NULL;
+    if (!msg) {
+        free(p);
+        stats_inc(&w->stats->dropped[STATS_UDP]);
+        return;
+    }
+    memcpy(msg, w->rbuf[i], len);
+    struct msghdr *rq = &w->rmsg[i].msg_hdr;
+    p->p.qi = w->infos[i];
+    p->p.limit = 512;
+    p->p.deliver = udp_deliver;
+    p->p.msg = msg;
+    p->p.msglen = len;
+    memcpy(&p->p.peer, &w->peers[i], sizeof(p->p.peer));
+    p->t_recv = t_recv;
+    p->stats = u->ctl_stats;
+    p->fd = w->fd;
+    p->peerlen = rq->msg_namelen;
+    memcpy(&p->peer, &w->peers[i], sizeof(p->peer));
+    p->ctllen = u->pktinfo ? udp_reply_ctl(rq, &p->ctl) : 0;
+    u->hooks.update(u->hooks.ctx, &p->p);
 }
 
 /* Receives one batch, blocking until at least one datagram is there (MSG_WAITFORONE:
@@ -229,10 +261,15 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
             .buf = w->rbuf[i], .len = w->rmsg[i].msg_len, .proto = QUERY_PROTO_UDP};
         req.recursion = s && s->opts.forwarding && u->have_hooks &&
                         cidr_match(s->opts.acl, s->opts.nacl, (struct sockaddr *)&w->peers[i]);
+        req.updates = u->have_hooks && u->hooks.update;
         struct query_resp resp = {.buf = w->sbuf[nsend], .cap = UDP_RESP_SIZE};
         query_process(s, &req, &resp, arena, &w->infos[i]);
         arena_reset(arena);
         stats_query(st, STATS_UDP, w->infos[i].has_question, w->infos[i].qtype);
+        if (w->infos[i].outcome == QUERY_OUTCOME_UPDATE) {
+            udp_update(w, (unsigned)i, t_recv);
+            continue; /* answered by the control plane */
+        }
         if (w->infos[i].outcome == QUERY_OUTCOME_FORWARD) {
             resp.len = udp_forward(w, s, (unsigned)i, nsend, resp.len, t_recv);
             if (!resp.len)

@@ -30,6 +30,7 @@ struct query {
     bool has_q;
     bool edns;
     bool edns_do;
+    bool updates; /* query_req.updates */
     uint16_t edns_udp;
     uint8_t edns_version;
     bool nsid;        /* the client asked for NSID (RFC 5001) */

@@ -57,6 +57,10 @@ bool query__parse(struct query *q, const uint8_t *buf, size_t len)
         q->outcome = QUERY_OUTCOME_DROP;
         return false;
     }
+    if (q->updates && DNS_OPCODE(q->hdr.flags) == DNS_OPCODE_UPDATE) {
+        q->outcome = QUERY_OUTCOME_UPDATE; /* parsed whole by the control plane */
+        return false;
+    }
     q->outcome = QUERY_OUTCOME_ERROR;
 
     if (q->hdr.qdcount > 1) {

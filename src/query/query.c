@@ -37,6 +37,7 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     q.snap = snap;
     q.proto = req->proto;
     q.arena = arena;
+    q.updates = req->updates;
     resp->len = 0;
 
     bool go = query__parse(&q, req->buf, req->len);
@@ -54,7 +55,8 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
         info->qtype = q.q.qtype;
         info->qclass = q.q.qclass;
     }
-    if (q.outcome == QUERY_OUTCOME_DROP || resp->cap < DNS_UDP_MIN)
+    if (q.outcome == QUERY_OUTCOME_DROP || q.outcome == QUERY_OUTCOME_UPDATE ||
+        resp->cap < DNS_UDP_MIN)
         return;
 
     dns_writer_init(&q.dw, resp->buf, resp->cap, query__limit(&q, snap, resp->cap));

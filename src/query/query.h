@@ -29,6 +29,8 @@ struct query_req {
     enum query_proto proto;
     bool recursion; /* the client may use forwarding (server.allow_recursion): RA is set and
                        names outside our data become QUERY_OUTCOME_FORWARD */
+    bool updates;   /* the transport hands UPDATE messages (RFC 2136) to the control plane:
+                       they become QUERY_OUTCOME_UPDATE (else NOTIMP) */
 };
 
 struct query_resp {
@@ -48,6 +50,8 @@ enum query_outcome {
     QUERY_OUTCOME_FORWARD,  /* name outside our data, recursion allowed: the transport takes
                                it to the cache or the forwarder (resp holds a REFUSED reply
                                for when it cannot) */
+    QUERY_OUTCOME_UPDATE,   /* an UPDATE (req.updates): the transport hands the message over;
+                               nothing is written */
 };
 
 struct query_info {

@@ -122,6 +122,9 @@ void ctl_job_free(struct ctl_job *j)
     if (!j)
         return;
     free(j->body);
+    if (j->pending)
+        j->pending->deliver(j->pending, NULL, 0);
+    free(j->dns_reply);
     json_decref(j->reply);
     if (j->nc)
         conf_free(j->nc);
@@ -376,7 +379,7 @@ static void ctl_work(uv_work_t *w)
     struct ctl_job *j = w->data;
     if (j->origin == CTL_PEER_PUSH || j->origin == CTL_PEER_PULL)
         ctl_work_peer(j);
-    else if (j->origin == CTL_UPDATE || j->origin == CTL_EXPIRE)
+    else if (j->origin == CTL_UPDATE || j->origin == CTL_EXPIRE || j->origin == CTL_DNS_UPDATE)
         server_dyn_work(j);
     else
         ctl_work_local(j);
@@ -401,6 +404,8 @@ static const char *ctl_origin_name(enum ctl_origin o)
         return "dynamic update";
     case CTL_EXPIRE:
         return "dyndns expiry";
+    case CTL_DNS_UPDATE:
+        return "RFC 2136 UPDATE";
     }
     return "?";
 }
@@ -456,7 +461,8 @@ static void ctl_after(uv_work_t *w, int status)
         memcpy(srv->failed_sum, j->failed_sum, sizeof(srv->failed_sum));
     if (atomic_load(&srv->stopping) && j->nc) {
         ctl_fail(j, 503, "shutting down");
-    } else if (j->origin == CTL_UPDATE || j->origin == CTL_EXPIRE) {
+    } else if (j->origin == CTL_UPDATE || j->origin == CTL_EXPIRE ||
+               j->origin == CTL_DNS_UPDATE) {
         server_dyn_apply(srv, j);
     } else if (j->nc) {
         ctl_apply(srv, j);

@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "net/addr.h"
 #include "server/server_int.h"
 #include "update/api.h"
+#include "update/rfc2136.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -103,6 +105,24 @@ int server_dyn_open(struct server *srv, struct snap **snap)
     *snap = ns;
     log_info(UPDATE_LOG, "Dynamic DNS state: %s", srv->conf->state_path);
     return 0;
+}
+
+/* ---- UPDATE over DNS (any transport thread) ------------------------------------------- */
+
+void server_dns_update(void *ctx, struct net_pending *p)
+{
+    struct server *srv = (struct server *)((char *)ctx - offsetof(struct server, fwd));
+    if (!atomic_load(&srv->jobs_ready) || atomic_load(&srv->stopping)) {
+        p->deliver(p, NULL, 0); /* the first millisecond after start, or stopping: retried */
+        return;
+    }
+    struct ctl_job *j = ctl_job_new(CTL_DNS_UPDATE, NULL, 0, false);
+    if (!j) {
+        p->deliver(p, NULL, 0);
+        return;
+    }
+    j->pending = p;
+    ctl_submit(srv, j);
 }
 
 /* ---- the update listener (connection threads) ------------------------------------------ */
@@ -285,27 +305,13 @@ static int dyn_rebuild(struct ctl_job *j)
     return ctl_load_job(j, c->raw, c->raw_len, 500, false);
 }
 
-/* Commits one prepared change through the whole path (stage, build, persist). The built
- * snapshot is left in j->ns for the control thread to publish. Sets *changed when the
- * host's records change (then the zone's serial moves on). Returns 0 or a negative code
- * (logged; nothing changed). */
-static int dyn_commit_prep(struct ctl_job *j, struct update_prep *prep, bool *changed)
+/* Commits a change through the whole path (stage, build, persist). The built snapshot is
+ * left in j->ns for the control thread to publish. Returns 0 or a negative code (logged,
+ * with `who`; nothing changed). */
+static int dyn_commit_change(struct ctl_job *j, struct dyn_change *ch, const char *who)
 {
     struct server *srv = j->srv;
-    struct dyn_change *ch = &prep->change;
-    *changed = false;
-    for (size_t i = 0; i < ch->nsets; i++)
-        *changed |= !dyn_same(srv->dyn, &ch->sets[i]);
-    if (*changed) {
-        bool found;
-        uint32_t serial = dyn_served_serial(srv, prep->host->zone, &found);
-        if (found) {
-            ch->zones[0] = prep->host->zone;
-            ch->serials[0] = serial + 1;
-            ch->nzones = 1;
-        }
-    }
-    /* A snapshot built for an earlier host of this request is superseded. */
+    /* A snapshot built for an earlier change of this request is superseded. */
     if (j->ns) {
         snap_free(j->ns);
         j->ns = NULL;
@@ -323,7 +329,7 @@ static int dyn_commit_prep(struct ctl_job *j, struct update_prep *prep, bool *ch
     if (r) {
         dyn_unstage(srv->dyn, u);
         const char *why = json_string_value(json_object_get(j->reply, "error"));
-        log_error(UPDATE_LOG, "Update of %s failed: %s", prep->host->name, why ? why : err_str(r));
+        log_error(UPDATE_LOG, "Update of %s failed: %s", who, why ? why : err_str(r));
         if (j->ns) {
             snap_free(j->ns);
             j->ns = NULL;
@@ -332,11 +338,34 @@ static int dyn_commit_prep(struct ctl_job *j, struct update_prep *prep, bool *ch
             conf_free(j->nc);
             j->nc = NULL;
         }
-        /* What earlier hosts of this request changed is stored: build it for publishing. */
+        /* What earlier changes of this request stored: build it for publishing. */
         dyn_rebuild(j);
         return r;
     }
     dyn_done(u);
+    return 0;
+}
+
+/* Commits a host's change; the zone's serial moves on when its records change. */
+static int dyn_commit_prep(struct ctl_job *j, struct update_prep *prep, bool *changed)
+{
+    struct server *srv = j->srv;
+    struct dyn_change *ch = &prep->change;
+    *changed = false;
+    for (size_t i = 0; i < ch->nsets; i++)
+        *changed |= !dyn_same(srv->dyn, &ch->sets[i]);
+    if (*changed) {
+        bool found;
+        uint32_t serial = dyn_served_serial(srv, prep->host->zone, &found);
+        if (found) {
+            ch->zones[0] = prep->host->zone;
+            ch->serials[0] = serial + 1;
+            ch->nzones = 1;
+        }
+    }
+    int r = dyn_commit_change(j, ch, prep->host->name);
+    if (r)
+        return r;
     char a[INET_ADDRSTRLEN] = "-", aaaa[INET6_ADDRSTRLEN] = "-";
     for (size_t i = 0; i < ch->nsets; i++) {
         const struct dyn_rrset *st = &ch->sets[i];
@@ -351,6 +380,48 @@ static int dyn_commit_prep(struct ctl_job *j, struct update_prep *prep, bool *ch
     else
         log_info(UPDATE_LOG, "Refreshed %s (unchanged)", prep->host->name);
     return 0;
+}
+
+/* RFC 2136 UPDATE over DNS: decide, commit, write the reply for the control thread. */
+static void dyn_work_dns(struct ctl_job *j)
+{
+    struct server *srv = j->srv;
+    struct net_pending *p = j->pending;
+    struct rfc2136_result *res = malloc(sizeof(*res));
+    j->dns_reply = malloc(p->tcp ? 65535 : 4096);
+    if (!res || !j->dns_reply) {
+        free(res);
+        return; /* no reply: the client retries */
+    }
+    int64_t now = dyn_now();
+    struct rfc2136_ctx x = {.conf = srv->conf, .snap = srv->slot.cur, .peer = &p->peer,
+                            .now = now};
+    rfc2136_process(&x, p->msg, p->msglen, res);
+    uint16_t rcode = res->rcode;
+    char zone[1024] = "?", peer[64] = "?";
+    if (res->zone_ok)
+        dns_name_to_text(res->apex, zone, sizeof(zone), 0);
+    net_addr_host((const struct sockaddr *)&p->peer, peer, sizeof(peer));
+    if (res->commit) {
+        if (!srv->dyn) {
+            log_error(UPDATE_LOG, "UPDATE for %s refused: the dynamic DNS state is not open "
+                                  "(restart after adding allow_update)", zone);
+            rcode = DNS_RCODE_SERVFAIL;
+        } else if (dyn_commit_change(j, &res->change, zone)) {
+            rcode = DNS_RCODE_SERVFAIL;
+        }
+    }
+    if (rcode == DNS_RCODE_NOERROR || res->commit)
+        log_info(UPDATE_LOG, "UPDATE from %s for %s: %s (%s%s)", peer, zone,
+                 rcode == DNS_RCODE_NOERROR ? "NOERROR" : "SERVFAIL", res->what,
+                 res->signed_req ? ", TSIG" : "");
+    else
+        log_warning(UPDATE_LOG, "UPDATE from %s for %s: rcode %u (%s)", peer, zone, rcode,
+                    res->what);
+    j->dns_len = rfc2136_reply(p->msg, p->msglen, res, rcode, now, j->dns_reply,
+                               p->tcp ? 65535 : 4096);
+    rfc2136_result_free(res);
+    free(res);
 }
 
 #define NIC_MAX_HOSTS 20
@@ -431,6 +502,10 @@ static void dyn_work_nic(struct ctl_job *j, struct update_limit_slot *ls, int64_
 void server_dyn_work(struct ctl_job *j)
 {
     struct server *srv = j->srv;
+    if (j->origin == CTL_DNS_UPDATE) {
+        dyn_work_dns(j);
+        return;
+    }
     if (j->origin == CTL_EXPIRE) {
         if (srv->dyn)
             dyn_rebuild(j);
@@ -502,6 +577,12 @@ void server_dyn_apply(struct server *srv, struct ctl_job *j)
     if (j->ns) {
         snap_publish(&srv->slot, j->ns);
         j->ns = NULL;
+    }
+    if (j->pending) {
+        /* After the publish: a client that asks right after its reply sees its change. */
+        struct net_pending *p = j->pending;
+        j->pending = NULL;
+        p->deliver(p, j->dns_len ? j->dns_reply : NULL, j->dns_len);
     }
     if (j->nc) {
         /* The same config, loaded again: the running one stays. */

@@ -247,6 +247,7 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
         snap_publish(&srv.slot, snap);
     server_forward_prepare(&srv.fwd);
     struct net_hooks hooks = server_forward_hooks(&srv.fwd);
+    hooks.update = server_dns_update;
     r = srv.nudp ? net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp) : 0;
 
     log_info(CONFIG_LOG, "Loaded config from %s  (v%lld  %zu records  %zu zones  checksum=%s)",
@@ -290,6 +291,7 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
         goto out;
     }
     ctl = true;
+    atomic_store(&srv.jobs_ready, true);
     char host[64];
     const struct sockaddr *sa = (const struct sockaddr *)&srv.bound;
     net_addr_host(sa, host, sizeof(host));

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "mgmt/http.h"
 #include "mgmt/metrics.h"
+#include "net/hooks.h"
 #include "net/tcp.h"
 #include "net/udp.h"
 #include "server/forward.h"
@@ -46,6 +47,7 @@ enum ctl_origin {
     CTL_PEER_PULL,
     CTL_UPDATE, /* a dynamic update (server/dynamic.c) */
     CTL_EXPIRE, /* a dyndns host expired: rebuild */
+    CTL_DNS_UPDATE, /* an RFC 2136 UPDATE from a transport (server/dynamic.c) */
 };
 
 /* A config change, queued for the control thread. Jobs with a waiter belong to it (it
@@ -75,6 +77,11 @@ struct ctl_job {
     /* CTL_UPDATE: the request (the waiting connection thread's) and the reply's body */
     const struct mgmt_update_req *upd;
     char upd_body[1024];
+    /* CTL_DNS_UPDATE: the message and its transport (answered with deliver, or NULL when
+     * the job ends without a reply), and the reply */
+    struct net_pending *pending;
+    uint8_t *dns_reply;
+    size_t dns_len;
 };
 
 struct server {
@@ -97,6 +104,7 @@ struct server {
     pthread_mutex_t info_lock;
     struct server_info *info;
     atomic_bool ready, stopping;
+    atomic_bool jobs_ready; /* ctl_init done: jobs may be submitted */
     atomic_uint_fast64_t reloads_ok, reloads_failed;
     _Atomic double last_reload;
     atomic_uint_fast64_t recv_applied, recv_current, recv_stale, recv_invalid; /* /sync */
@@ -151,7 +159,9 @@ int server_update_start(struct server *srv); /* the update listener, when config
 void server_update_stop(struct server *srv);
 void server_dyn_work(struct ctl_job *j);                       /* thread pool */
 void server_dyn_apply(struct server *srv, struct ctl_job *j);  /* control thread */
-void server_dyn_arm(struct server *srv);   /* the host expiry timer (control thread) */
+void server_dyn_arm(struct server *srv);
+/* net_hooks.update: ctx is &srv->fwd. */
+void server_dns_update(void *ctx, struct net_pending *p);   /* the host expiry timer (control thread) */
 void server_dyn_close(struct server *srv); /* closes the timer (shutdown) */
 int ctl_load_job(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned http, bool log);
 

@@ -41,7 +41,7 @@ struct dyn_rrset {
     size_t rdlen;
 };
 
-#define DYN_CHANGE_MAX 16
+#define DYN_CHANGE_MAX 64
 
 /* What one update changes, applied all or nothing. */
 struct dyn_change {
