@@ -12,7 +12,7 @@ set -eu
 BUILD_PKGS="make gcc libc6-dev pkg-config libjansson-dev liburcu-dev libuv1-dev libmicrohttpd-dev
 libcurl4-openssl-dev nettle-dev liblmdb-dev"
 TEST_PKGS="clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython
-bind9-dnsutils knot-dnsutils knot prometheus python3-prometheus-client openssl curl"
+bind9-dnsutils knot-dnsutils knot prometheus python3-prometheus-client openssl curl faketime"
 # Servers the tests start themselves as reference implementations (on 127.0.0.1, high
 # ports). Installing them must not start or enable their system services.
 DAEMONS="knot prometheus"

@@ -157,6 +157,29 @@ def test_nsupdate_wrong_secret_is_badsig(node):
     assert node.values("x.key.test", "A") == "NXDOMAIN"
 
 
+def test_knsupdate_with_a_stale_clock_is_badtime(node):
+    # faketime moves the client's clock an hour back: its Time Signed is outside our fudge.
+    # (Knot's knsupdate: BIND's nsupdate does not run under libfaketime.) The reply is
+    # signed and carries our time, which knsupdate prints.
+    p = subprocess.run(["faketime", "-f", "-1h", "knsupdate", "-y", "hmac-sha256:k1:" + SECRET],
+                       input="server 127.0.0.1 %d\nzone key.test.\nupdate add x.key.test. 300 A "
+                             "192.0.2.1\nsend\n" % node.srv.port,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "BADTIME" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert node.values("x.key.test", "A") == "NXDOMAIN"
+
+
+def test_knsupdate_from_knot(node):
+    # Knot's client checks our signed reply too
+    p = subprocess.run(["knsupdate", "-y", "hmac-sha256:k1:" + SECRET],
+                       input="server 127.0.0.1 %d\nzone key.test.\nupdate add kn.key.test. 300 A "
+                             "192.0.2.99\nsend\n" % node.srv.port,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert node.values("kn.key.test", "A") == ["192.0.2.99"]
+
+
 # ---- TSIG answers (dnspython) ----------------------------------------------------------------
 
 def test_unknown_key_is_badkey(node):
