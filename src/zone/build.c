@@ -376,8 +376,9 @@ static int zb_cmp_rr(const void *a, const void *b)
     return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
 
-/* A zone_node flag used only inside zb_sort_rrs (clear outside it). */
+/* zone_node flags used only inside zb_sort_rrs (clear outside it). */
 #define ZB_NODE_SEEN (1u << 15)
+#define ZB_NODE_SPLIT (1u << 14)
 
 struct zb_key {
     uintptr_t node;
@@ -397,55 +398,91 @@ static int zb_cmp_key(const void *a, const void *b)
  * breaks ties, so a second finish works on any order). When the records are not grouped
  * already, 24-byte keys are sorted rather than the 48-byte records, which then move once.
  * 0 or -ENOMEM (b->rrs unchanged). */
+/* Orders each run of one node's RRs by (type, seq), sorting only runs that are not. */
+static void zb_order_runs(struct zone_builder *b)
+{
+    size_t n = b->nrr;
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        bool ordered = true;
+        for (; hi < n && b->rrs[hi].node == b->rrs[lo].node; hi++)
+            ordered &= zb_cmp_rr(&b->rrs[hi - 1], &b->rrs[hi]) <= 0;
+        if (!ordered)
+            qsort(b->rrs + lo, hi - lo, sizeof(*b->rrs), zb_cmp_rr);
+        lo = hi;
+    }
+}
+
 static int zb_sort_rrs(struct zone_builder *b)
 {
     size_t n = b->nrr;
     /* What the passes after this need is weaker than zb_cmp_rr's order: each node's RRs in
      * one run, ordered by (type, seq) within it; the order of the runs does not matter. A
-     * zone file lists a name's records together, so this usually holds already. A node seen
-     * in an earlier run carries ZB_NODE_SEEN until the check ends. */
-    bool grouped = true;
-    for (size_t i = 0; i < n && grouped; i++) {
+     * zone file lists a name's records together, so this usually holds already, except for
+     * a few names such as the apex, whose SOA reaches the builder after the rest of the
+     * file. A node seen in an earlier run carries ZB_NODE_SEEN until the check ends; one
+     * met again carries ZB_NODE_SPLIT. */
+    size_t nsplit = 0; /* RRs of split nodes */
+    bool any_split = false;
+    for (size_t i = 0; i < n; i++) {
         struct zone_node *nd = b->rrs[i].node;
-        if (i && nd == b->rrs[i - 1].node)
-            continue;
-        if (nd->flags & ZB_NODE_SEEN)
-            grouped = false;
-        else
-            nd->flags |= ZB_NODE_SEEN;
-    }
-    for (size_t i = 0; i < n; i++)
-        b->rrs[i].node->flags &= (uint16_t)~ZB_NODE_SEEN;
-    if (grouped) {
-        /* Each run in (type, seq) order: the apex, say, lists SOA, NS, MX... */
-        for (size_t lo = 0; lo < n;) {
-            size_t hi = lo + 1;
-            bool ordered = true;
-            for (; hi < n && b->rrs[hi].node == b->rrs[lo].node; hi++)
-                ordered &= zb_cmp_rr(&b->rrs[hi - 1], &b->rrs[hi]) <= 0;
-            if (!ordered)
-                qsort(b->rrs + lo, hi - lo, sizeof(*b->rrs), zb_cmp_rr);
-            lo = hi;
+        if (!(i && nd == b->rrs[i - 1].node)) {
+            if (nd->flags & ZB_NODE_SEEN) {
+                nd->flags |= ZB_NODE_SPLIT;
+                any_split = true;
+            } else {
+                nd->flags |= ZB_NODE_SEEN;
+            }
         }
-        return 0;
     }
-    struct zb_key *keys = malloc(n * sizeof(*keys));
-    struct zb_rr *tmp = malloc(n * sizeof(*tmp));
-    if (!keys || !tmp) {
-        free(keys);
+    if (any_split)
+        for (size_t i = 0; i < n; i++)
+            nsplit += (b->rrs[i].node->flags & ZB_NODE_SPLIT) != 0;
+    int r = 0;
+    if (!any_split) {
+        zb_order_runs(b);
+    } else if (nsplit <= n / 8) {
+        /* Few names are split: their RRs move to the end (the others keep their order),
+         * and only they are sorted. */
+        struct zb_rr *tail = malloc(nsplit * sizeof(*tail));
+        if (!tail) {
+            r = -ENOMEM;
+            goto out;
+        }
+        size_t w = 0, t = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (b->rrs[i].node->flags & ZB_NODE_SPLIT)
+                tail[t++] = b->rrs[i];
+            else
+                b->rrs[w++] = b->rrs[i];
+        }
+        memcpy(b->rrs + w, tail, nsplit * sizeof(*tail));
+        free(tail);
+        qsort(b->rrs + w, nsplit, sizeof(*b->rrs), zb_cmp_rr);
+        zb_order_runs(b);
+    } else {
+        struct zb_key *keys = malloc(n * sizeof(*keys));
+        struct zb_rr *tmp = malloc(n * sizeof(*tmp));
+        if (!keys || !tmp) {
+            free(keys);
+            free(tmp);
+            r = -ENOMEM;
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            keys[i] = (struct zb_key){(uintptr_t)b->rrs[i].node,
+                                      (uint64_t)b->rrs[i].type << 32 | b->rrs[i].seq, i};
+        qsort(keys, n, sizeof(*keys), zb_cmp_key);
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = b->rrs[keys[i].idx];
+        memcpy(b->rrs, tmp, n * sizeof(*tmp));
         free(tmp);
-        return -ENOMEM;
+        free(keys);
     }
+out:
     for (size_t i = 0; i < n; i++)
-        keys[i] = (struct zb_key){(uintptr_t)b->rrs[i].node,
-                                  (uint64_t)b->rrs[i].type << 32 | b->rrs[i].seq, i};
-    qsort(keys, n, sizeof(*keys), zb_cmp_key);
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = b->rrs[keys[i].idx];
-    memcpy(b->rrs, tmp, n * sizeof(*tmp));
-    free(tmp);
-    free(keys);
-    return 0;
+        b->rrs[i].node->flags &= (uint16_t) ~(ZB_NODE_SEEN | ZB_NODE_SPLIT);
+    return r;
 }
 
 static bool zb_is_dnssec_meta(uint16_t type)

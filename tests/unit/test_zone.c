@@ -410,6 +410,46 @@ static void test_grouped_types_interleaved(void **state)
     zone_builder_free(b);
 }
 
+/* A few names split across the input (a zone file's apex, whose SOA comes last): only
+ * their RRs are moved and sorted, the rest keeps its order. */
+static void test_few_split_names(void **state)
+{
+    (void)state;
+    struct zone_builder *b = zone_builder_new();
+    add_zone(b, "f.test", 300, 300, 0);
+    add_txt(b, "n.f.test", "first", 1);
+    add_a(b, "m.f.test", 1, 300, 0, 2);
+    char name[64];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "h%d.f.test", i);
+        add_a(b, name, (uint8_t)i, 300, 0, 10 + i);
+    }
+    add_txt(b, "n.f.test", "second", 3);
+    add_a(b, "n.f.test", 7, 300, 0, 4);
+    add_a(b, "m.f.test", 2, 300, 0, 5);
+    struct snap *s = finish_ok(b);
+    const struct zone_node *n = node(s, "n.f.test");
+    assert_int_equal(n->nrrsets, 2);
+    assert_int_equal(n->rrsets[0].type, DNS_TYPE_TXT);
+    assert_int_equal(n->rrsets[0].count, 2);
+    uint16_t len;
+    assert_memory_equal(rdata_at(&n->rrsets[0], 0, &len), "\5first", 6);
+    assert_memory_equal(rdata_at(&n->rrsets[0], 1, &len), "\6second", 7);
+    assert_int_equal(n->rrsets[1].type, DNS_TYPE_A);
+    const struct zone_rrset *m = zone_node_rrset(node(s, "m.f.test"), DNS_TYPE_A);
+    assert_int_equal(m->count, 2);
+    assert_int_equal(rdata_at(m, 0, &len)[3], 1);
+    assert_int_equal(rdata_at(m, 1, &len)[3], 2);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "h%d.f.test", i);
+        const struct zone_rrset *a = zone_node_rrset(node(s, name), DNS_TYPE_A);
+        assert_int_equal(a->count, 1);
+        assert_int_equal(rdata_at(a, 0, &len)[3], i);
+    }
+    snap_free(s);
+    zone_builder_free(b);
+}
+
 static void test_rrset_order(void **state)
 {
     (void)state;
@@ -822,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_zone_cuts),
         cmocka_unit_test(test_wildcards),
         cmocka_unit_test(test_rrset_order),
+        cmocka_unit_test(test_few_split_names),
         cmocka_unit_test(test_grouped_types_interleaved),
         cmocka_unit_test(test_duplicates_and_ttls),
         cmocka_unit_test(test_conflicts),
