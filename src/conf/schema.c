@@ -227,7 +227,8 @@ const struct conf_opt conf_server_opts[] = {
      "UDP worker threads, each with its own SO_REUSEPORT socket; 0 = one per CPU"},
     {"udp_steering", CONF_T_STR, OFF(udp_steering), 0, 0, "\"auto\"", false, conf_check_steering,
      "which worker's socket takes a datagram: hash (of the addresses), cpu (the receiving CPU), "
-     "auto (cpu when workers outnumber the CPUs the process may run on, else hash)"},
+     "auto (cpu over as many workers as the CPUs the process may run on, when the workers "
+     "outnumber them; else hash)"},
     /* dynamic DNS; the files are checked by conf/dyn.c, which knows the config's folder */
     {"state_dir", CONF_T_STR, OFF(state_dir), 0, 0, "\"\"", false, NULL,
      "folder of the dynamic-update journal (LMDB), relative to the config file's folder; "

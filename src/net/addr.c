@@ -82,7 +82,7 @@ int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int 
     return net_addr_bind_opt(sa, salen, socktype, backlog, false);
 }
 
-int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, bool steer_cpu,
+int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int steer_cpus,
                             int *fds)
 {
     /* The probe: fails when anything holds the address; gives the port when it is 0. */
@@ -110,13 +110,15 @@ int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, b
             return e;
         }
     }
-    if (!steer_cpu)
+    if (steer_cpus <= 0)
         return 0;
-    /* Steer by the CPU that receives the datagram (socket = CPU mod n) instead of the
+    if (steer_cpus > n)
+        steer_cpus = n;
+    /* Steer by the CPU that receives the datagram (socket = CPU mod k) instead of the
      * address hash. Without the program the kernel hashes (still correct). */
     struct sock_filter code[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)),
-        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)steer_cpus),
         BPF_STMT(BPF_RET | BPF_A, 0),
     };
     struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};

@@ -25,11 +25,12 @@ int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int 
 /* Binds `n` UDP sockets to the same address with SO_REUSEPORT (the kernel spreads clients
  * over them by address hash), into fds[0..n-1]. The address must be free: it is first bound
  * once without SO_REUSEPORT, so a port held by any other socket (even another nanodns) is
- * EADDRINUSE, not a silent share. Port 0 picks a free port for all. With `steer_cpu` a
- * datagram goes to socket (receiving CPU mod n) instead of the address hash (a classic BPF
- * program on the group, SO_ATTACH_REUSEPORT_CBPF): right when workers share cores, since
- * then hashing splits the traffic between threads that take turns on a core, each waking
- * for half of it; and with NIC RSS it keeps a datagram on the CPU it arrived on. With a
- * single receive queue it would hand everything to one worker. Returns 0 or -errno. */
-int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, bool steer_cpu,
+ * EADDRINUSE, not a silent share. Port 0 picks a free port for all. With `steer_cpus` k > 0
+ * a datagram goes to socket (receiving CPU mod k), k <= n, instead of the address hash (a
+ * classic BPF program on the group, SO_ATTACH_REUSEPORT_CBPF): right when workers share
+ * cores, since then hashing splits the traffic between threads that take turns on a core,
+ * each waking for part of it (k = the CPUs the process may run on: the other sockets stay
+ * idle); and with NIC RSS it keeps a datagram on the CPU it arrived on (k = n). With a single
+ * receive queue it would hand everything to one worker. Returns 0 or -errno. */
+int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int steer_cpus,
                             int *fds);

@@ -94,15 +94,20 @@ static int server_workers(const struct conf_server *cs)
     return n > NET_UDP_MAX_WORKERS ? NET_UDP_MAX_WORKERS : (int)n;
 }
 
-/* server.udp_steering: "auto" steers by CPU when the workers outnumber the CPUs (they share
- * cores, so hashing buys no parallelism and costs a wake-up per worker per batch). */
-static bool server_steer_cpu(const struct conf_server *cs, int workers)
+/* server.udp_steering as the k of net_addr_bind_udp_group (0: the address hash). "cpu"
+ * steers over every worker. "auto" steers by CPU when the workers outnumber the CPUs the
+ * process may run on (they share cores, so hashing buys no parallelism and costs a wake-up
+ * per worker per batch), and then over only as many workers as there are such CPUs: a
+ * datagram received on a CPU outside the set (a sender's, on loopback) would otherwise wake
+ * a second thread on a shared core. */
+static int server_steer_cpus(const struct conf_server *cs, int workers)
 {
+    if (workers <= 1 || !strcmp(cs->udp_steering, "hash"))
+        return 0;
     if (!strcmp(cs->udp_steering, "cpu"))
-        return true;
-    if (!strcmp(cs->udp_steering, "hash"))
-        return false;
-    return workers > server_cpus();
+        return workers;
+    int cpus = server_cpus();
+    return workers > cpus ? cpus : 0;
 }
 
 /* Binds UDP and TCP on the configured address. Port 0 picks one free port for both: the
@@ -118,7 +123,7 @@ static int server_bind(struct server *srv, int *tcp_fd)
         return -1;
     }
     int n = server_workers(cs);
-    bool steer = n > 1 && server_steer_cpu(cs, n);
+    int steer = server_steer_cpus(cs, n);
     int attempts = cs->port == 0 ? 50 : 1;
     for (int i = 0; i < attempts; i++) {
         int fds[NET_UDP_MAX_WORKERS];
@@ -143,8 +148,9 @@ static int server_bind(struct server *srv, int *tcp_fd)
                       net_addr_port((struct sockaddr *)&bound), strerror(-tfd));
             return -1;
         }
-        log_debug(SERVER_LOG, "UDP: %d worker%s, datagrams steered by %s", n, n == 1 ? "" : "s",
-                  n == 1 ? "nothing" : steer ? "receiving CPU" : "address hash");
+        log_debug(SERVER_LOG, "UDP: %d worker%s, datagrams steered by %s (over %d)", n,
+                  n == 1 ? "" : "s",
+                  n == 1 ? "nothing" : steer ? "receiving CPU" : "address hash", steer ? steer : n);
         memcpy(srv->udp_fds, fds, (size_t)n * sizeof(int));
         srv->nudp = n;
         srv->bound = bound;
