@@ -504,3 +504,15 @@ int dns_rdata_txt_from_raw(const char *value, size_t len, struct wbuf *out)
     } while (i < len);
     return 0;
 }
+
+long dns_rdata_soa_serial_at(const uint8_t *rd, size_t rdlen)
+{
+    size_t at = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t nl;
+        if (at >= rdlen || dns_name_validate(rd + at, rdlen - at, &nl))
+            return -1;
+        at += nl;
+    }
+    return at + 20 == rdlen ? (long)at : -1;
+}

@@ -106,6 +106,10 @@ int dns_rdata_to_text(uint16_t type, const uint8_t *rd, size_t rdlen, char *out,
  */
 int dns_rdata_unpack(uint16_t type, struct cursor *c, uint16_t rdlen, struct wbuf *out);
 
+/* Where the SERIAL field of uncompressed SOA RDATA starts (after MNAME and RNAME, with the
+ * 20 bytes of counters following exactly), or -1 when the RDATA is not such a SOA. */
+long dns_rdata_soa_serial_at(const uint8_t *rd, size_t rdlen);
+
 /* Checks uncompressed wire RDATA against the descriptor (always 0 for types without one,
  * except that the data must fit in 65535 bytes). */
 int dns_rdata_check(uint16_t type, const uint8_t *rd, size_t rdlen);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "dns/dns.h"
@@ -31,6 +32,7 @@
 #include "update/rfc2136.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/siphash.h"
 
 #define UPDATE_LOG "nanodns.update"
 #define UPDATE_FAIL_MAX 10
@@ -45,6 +47,7 @@ struct update_limit_slot {
 
 /* Touched only by update jobs (one at a time). */
 struct update_limit {
+    uint8_t key[16]; /* random: which addresses share a slot cannot be planned */
     struct update_limit_slot slot[UPDATE_LIMIT_SLOTS];
 };
 
@@ -179,6 +182,9 @@ int server_update_start(struct server *srv)
         return -1;
     }
     srv->limit = calloc(1, sizeof(*srv->limit));
+    if (srv->limit && getrandom(srv->limit->key, sizeof(srv->limit->key), 0) !=
+                          (ssize_t)sizeof(srv->limit->key))
+        memcpy(srv->limit->key, &srv->started, sizeof(srv->started) < 16 ? sizeof(srv->started) : 16);
     struct sockaddr_storage ss, bound;
     socklen_t sl;
     const char *why = NULL;
@@ -243,10 +249,7 @@ static struct update_limit_slot *update_limit_slot(struct update_limit *l,
         memcpy(a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
     else if (ss->ss_family == AF_INET6)
         memcpy(a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ a[i]) * 16777619u;
-    struct update_limit_slot *s = &l->slot[h % UPDATE_LIMIT_SLOTS];
+    struct update_limit_slot *s = &l->slot[siphash24(l->key, a, sizeof(a)) % UPDATE_LIMIT_SLOTS];
     if (memcmp(s->addr, a, 16) != 0 || now - s->window_start >= UPDATE_FAIL_WINDOW) {
         memcpy(s->addr, a, 16);
         s->window_start = now;
@@ -262,33 +265,6 @@ static void dyn_reply(struct ctl_job *j, unsigned status, const char *body)
     snprintf(j->upd_body, sizeof(j->upd_body), "%s", body);
 }
 
-/* The serial the snapshot serves for the zone at `apex`, or 0 with *found false. */
-static uint32_t dyn_served_serial(struct server *srv, const uint8_t *apex, bool *found)
-{
-    *found = false;
-    const struct snap *s = srv->slot.cur; /* published by the control thread between jobs */
-    for (size_t i = 0; s && i < s->nzones; i++) {
-        const struct zone *z = &s->zones[i];
-        if (!dns_name_equal(z->apex, apex) || !z->soa || !z->soa->count)
-            continue;
-        const uint8_t *rd;
-        uint16_t len;
-        zone_rdata_next(z->soa->rdata, &rd, &len);
-        size_t at = 0, nl;
-        for (int k = 0; k < 2; k++) {
-            if (dns_name_validate(rd + at, len - at, &nl))
-                return 0;
-            at += nl;
-        }
-        if (at + 4 > len)
-            return 0;
-        *found = true;
-        return (uint32_t)rd[at] << 24 | (uint32_t)rd[at + 1] << 16 | (uint32_t)rd[at + 2] << 8 |
-               rd[at + 3];
-    }
-    return 0;
-}
-
 static bool dyn_same(const struct dyn *d, const struct dyn_rrset *n)
 {
     struct dyn_rrset o;
@@ -302,6 +278,15 @@ static bool dyn_same(const struct dyn *d, const struct dyn_rrset *n)
 static int dyn_rebuild(struct ctl_job *j)
 {
     const struct conf *c = j->srv->conf;
+    /* What an earlier build of this job made is superseded. */
+    if (j->ns) {
+        snap_free(j->ns);
+        j->ns = NULL;
+    }
+    if (j->nc) {
+        conf_free(j->nc);
+        j->nc = NULL;
+    }
     return ctl_load_job(j, c->raw, c->raw_len, 500, false);
 }
 
@@ -311,15 +296,6 @@ static int dyn_rebuild(struct ctl_job *j)
 static int dyn_commit_change(struct ctl_job *j, struct dyn_change *ch, const char *who)
 {
     struct server *srv = j->srv;
-    /* A snapshot built for an earlier change of this request is superseded. */
-    if (j->ns) {
-        snap_free(j->ns);
-        j->ns = NULL;
-    }
-    if (j->nc) {
-        conf_free(j->nc);
-        j->nc = NULL;
-    }
     struct dyn_undo *u = NULL;
     int r = dyn_stage(srv->dyn, ch, &u);
     if (r == 0 && dyn_rebuild(j) != 0)
@@ -330,14 +306,6 @@ static int dyn_commit_change(struct ctl_job *j, struct dyn_change *ch, const cha
         dyn_unstage(srv->dyn, u);
         const char *why = json_string_value(json_object_get(j->reply, "error"));
         log_error(UPDATE_LOG, "Update of %s failed: %s", who, why ? why : err_str(r));
-        if (j->ns) {
-            snap_free(j->ns);
-            j->ns = NULL;
-        }
-        if (j->nc) {
-            conf_free(j->nc);
-            j->nc = NULL;
-        }
         /* What earlier changes of this request stored: build it for publishing. */
         dyn_rebuild(j);
         return r;
@@ -355,9 +323,9 @@ static int dyn_commit_prep(struct ctl_job *j, struct update_prep *prep, bool *ch
     for (size_t i = 0; i < ch->nsets; i++)
         *changed |= !dyn_same(srv->dyn, &ch->sets[i]);
     if (*changed) {
-        bool found;
-        uint32_t serial = dyn_served_serial(srv, prep->host->zone, &found);
-        if (found) {
+        uint32_t serial;
+        /* the snapshot is published by the control thread between jobs */
+        if (snap_zone_serial(srv->slot.cur, prep->host->zone, &serial)) {
             ch->zones[0] = prep->host->zone;
             ch->serials[0] = serial + 1;
             ch->nzones = 1;

@@ -257,34 +257,14 @@ static long r2_rdata(const uint8_t *msg, size_t len, const struct dns_rr *rr, ui
     return (long)w.pos;
 }
 
+/* The serial of uncompressed SOA RDATA, or 0 when it is not one. */
 static uint32_t r2_soa_serial(const uint8_t *rd, size_t len)
 {
-    size_t at = 0, nl;
-    for (int k = 0; k < 2; k++) {
-        if (dns_name_validate(rd + at, len - at, &nl))
-            return 0;
-        at += nl;
-    }
-    if (at + 20 != len)
+    long at = dns_rdata_soa_serial_at(rd, len);
+    if (at < 0)
         return 0;
     return (uint32_t)rd[at] << 24 | (uint32_t)rd[at + 1] << 16 | (uint32_t)rd[at + 2] << 8 |
            rd[at + 3];
-}
-
-/* The served SOA serial of the zone. */
-static bool r2_zone_serial(const struct snap *s, const uint8_t *apex, uint32_t *serial)
-{
-    for (size_t i = 0; i < s->nzones; i++) {
-        const struct zone *z = &s->zones[i];
-        if (!dns_name_equal(z->apex, apex) || !z->soa || !z->soa->count)
-            continue;
-        const uint8_t *rd;
-        uint16_t l;
-        zone_rdata_next(z->soa->rdata, &rd, &l);
-        *serial = r2_soa_serial(rd, l);
-        return true;
-    }
-    return false;
 }
 
 /* RFC 2136 3.2: the prerequisites, in the order given. Returns an RCODE. */
@@ -608,7 +588,7 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
         return;
     }
     uint32_t serial = 0;
-    if (!r2_zone_serial(x->snap, res->apex, &serial))
+    if (!snap_zone_serial(x->snap, res->apex, &serial))
         {
         r2_done(res, DNS_RCODE_SERVFAIL, "the zone has no SOA");
         return;

@@ -23,6 +23,7 @@
 
 #include "dns/dns.h"
 #include "dns/name.h"
+#include "dns/rdata.h"
 #include "util/err.h"
 #include "util/hugemem.h"
 
@@ -202,14 +203,8 @@ int zone_builder_add_zone(struct zone_builder *b, const uint8_t *apex, uint32_t 
     b->zones[b->nzones++] = (struct zb_zone){.apex = name, .len = (uint8_t)len};
     /* The serial (after MNAME and RNAME) as the dynamic layer has moved it on. */
     uint8_t patched[2 * DNS_NAME_MAXLEN + 20];
-    size_t at = 0;
-    for (int k = 0; k < 2 && at < soa_len; k++) {
-        size_t nl = 0;
-        if (dns_name_validate(soa + at, soa_len - at, &nl))
-            break;
-        at += nl;
-    }
-    if (b->hooks.serial && at + 20 == soa_len && soa_len <= sizeof(patched)) {
+    long at = b->hooks.serial ? dns_rdata_soa_serial_at(soa, soa_len) : -1;
+    if (at >= 0 && soa_len <= sizeof(patched)) {
         uint32_t serial = (uint32_t)soa[at] << 24 | (uint32_t)soa[at + 1] << 16 |
                           (uint32_t)soa[at + 2] << 8 | soa[at + 3];
         uint32_t nserial = b->hooks.serial(b->hooks.ctx, name, serial);

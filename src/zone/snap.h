@@ -58,6 +58,9 @@ struct snap_slot {
 };
 
 void snap_free(struct snap *s);
+/* The SOA serial served for the zone whose apex is `apex`: true and *serial, or false when
+ * the snapshot (may be NULL) has no such zone or SOA. */
+bool snap_zone_serial(const struct snap *s, const uint8_t *apex, uint32_t *serial);
 
 void snap_thread_online(void);
 void snap_thread_offline(void);
