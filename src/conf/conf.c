@@ -178,6 +178,37 @@ static int conf__update_files(const char *base, bool allow_files, struct conf *c
     return 0;
 }
 
+static uint8_t conf__hexval(char c)
+{
+    return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+}
+
+/* Cookies and rate limiting, from keys that conf/schema.c has validated. */
+static void conf__hardening(const struct conf_server *s, struct snap_opts *o)
+{
+    o->cookie_mode = !strcmp(s->cookies, "off")       ? SNAP_COOKIE_OFF
+                     : !strcmp(s->cookies, "require") ? SNAP_COOKIE_REQUIRE
+                                                      : SNAP_COOKIE_ON;
+    if (strlen(s->cookie_secret) == 32) {
+        o->cookie_secret_set = true;
+        for (int i = 0; i < 16; i++)
+            o->cookie_secret[i] = (uint8_t)(conf__hexval(s->cookie_secret[2 * i]) << 4 |
+                                            conf__hexval(s->cookie_secret[2 * i + 1]));
+    }
+    uint32_t base = (uint32_t)s->rate_limit;
+    const int64_t kinds[5] = {s->rate_limit, s->rate_limit_nodata, s->rate_limit_nxdomain,
+                              s->rate_limit_referrals, s->rate_limit_errors};
+    for (int k = 0; k < 5; k++)
+        o->rrl.rate[k] = base == 0 ? 0 : kinds[k] < 0 ? base : (uint32_t)kinds[k];
+    o->rrl.slip = (uint8_t)s->rate_limit_slip;
+    o->rrl.window = (uint16_t)s->rate_limit_window;
+    o->rrl.v4_prefix = (uint8_t)s->rate_limit_ipv4_prefix;
+    o->rrl.v6_prefix = (uint8_t)s->rate_limit_ipv6_prefix;
+    for (size_t i = 0; i < s->rate_limit_exempt.n && i < SNAP_ACL_MAX; i++)
+        if (cidr_parse(s->rate_limit_exempt.items[i], &o->rrl.exempt[o->rrl.nexempt]) == 0)
+            o->rrl.nexempt++;
+}
+
 int conf_load(const char *name, const uint8_t *buf, size_t len, const struct conf_overrides *ov,
               struct conf **out, struct snap **snap_out, struct conf_diag *d)
 {
@@ -267,6 +298,7 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     for (size_t i = 0; i < c->server.allow_recursion.n && i < SNAP_ACL_MAX; i++)
         if (cidr_parse(c->server.allow_recursion.items[i], &opts.acl[opts.nacl]) == 0)
             opts.nacl++;
+    conf__hardening(&c->server, &opts);
     zone_builder_set_opts(b, &opts);
     /* The dynamic layer's hooks, seen through a watch that notes static records at dyndns
      * names. */

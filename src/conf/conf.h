@@ -65,6 +65,25 @@ struct conf_server {
     int64_t update_port;   /* 0 = off */
     char *update_tls_cert; /* "" = plain HTTP; set together with update_tls_key */
     char *update_tls_key;
+    /* hardening (issue 8) */
+    char *cookies;       /* "on", "require" or "off" (DNS cookies, RFC 7873) */
+    char *cookie_secret; /* 32 hex digits (the SipHash-2-4 key); "" = generated at start */
+    int64_t rate_limit;  /* responses per second per client prefix; 0 = off */
+    int64_t rate_limit_nodata;    /* -1: as rate_limit */
+    int64_t rate_limit_nxdomain;  /* -1: as rate_limit */
+    int64_t rate_limit_referrals; /* -1: as rate_limit */
+    int64_t rate_limit_errors;    /* -1: as rate_limit */
+    int64_t rate_limit_slip;      /* every n-th dropped response goes out truncated; 0 never */
+    int64_t rate_limit_window;    /* seconds of debt a bucket may run up */
+    int64_t rate_limit_ipv4_prefix;
+    int64_t rate_limit_ipv6_prefix;
+    struct conf_strlist rate_limit_exempt;
+    int64_t tcp_max_per_ip; /* 0 = no limit */
+    int64_t http_max_clients;
+    int64_t http_max_per_ip;
+    int64_t http_timeout;
+    char *user;  /* "" = keep the starting user */
+    char *group; /* "" = the user's primary group */
 };
 
 /* TSIG (RFC 8945) keys of the top-level `tsig_keys` object. */

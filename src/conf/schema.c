@@ -168,6 +168,43 @@ static bool conf_check_token(const char *path, const char *value, struct conf_di
     return ok;
 }
 
+static bool conf_check_cookies(const char *path, const char *value, struct conf_diag *d)
+{
+    if (!strcmp(value, "on") || !strcmp(value, "require") || !strcmp(value, "off"))
+        return true;
+    conf_diag_error(d, "%s: unknown cookie policy \"%s\" (expected \"on\", \"require\" or \"off\")",
+                    path, value);
+    return false;
+}
+
+/* "" (generated at start) or 32 hex digits: the 128-bit SipHash-2-4 key of RFC 9018. The
+ * value is never echoed: it is a secret. */
+static bool conf_check_cookie_secret(const char *path, const char *value, struct conf_diag *d)
+{
+    size_t n = strlen(value);
+    bool ok = n == 0 || n == 32;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = isxdigit((unsigned char)value[i]) != 0;
+    if (!ok)
+        conf_diag_error(d, "%s: invalid cookie secret (expected 32 hexadecimal digits, or \"\" "
+                           "to generate one)", path);
+    return ok;
+}
+
+/* A user or group name as useradd accepts it, or a number; whether it exists is checked
+ * when the server starts (the config may be checked on another machine). */
+static bool conf_check_account(const char *path, const char *value, struct conf_diag *d)
+{
+    size_t n = strlen(value);
+    bool ok = n <= 32 && (n == 0 || value[0] != '-');
+    for (size_t i = 0; i < n && ok; i++)
+        ok = isalnum((unsigned char)value[i]) || value[i] == '_' || value[i] == '-' ||
+             value[i] == '.' || (value[i] == '$' && i == n - 1);
+    if (!ok)
+        conf_diag_error(d, "%s: invalid name \"%s\"", path, value);
+    return ok;
+}
+
 /* clang-format off */
 const struct conf_opt conf_server_opts[] = {
     {"host", CONF_T_STR, OFF(host), 0, 0, "\"0.0.0.0\"", false, conf_check_host,
@@ -242,6 +279,47 @@ const struct conf_opt conf_server_opts[] = {
      "\"\": plain HTTP"},
     {"update_tls_key", CONF_T_STR, OFF(update_tls_key), 0, 0, "\"\"", false, NULL,
      "PEM private key file for HTTPS on the update port, with update_tls_cert; \"\": plain HTTP"},
+    /* hardening */
+    {"cookies", CONF_T_STR, OFF(cookies), 0, 0, "\"on\"", true, conf_check_cookies,
+     "DNS cookies (RFC 7873): on, require (UDP queries without a valid server cookie get "
+     "BADCOOKIE) or off"},
+    {"cookie_secret", CONF_T_STR, OFF(cookie_secret), 0, 0, "\"\"", true,
+     conf_check_cookie_secret,
+     "server cookie secret, 32 hex digits, the same on every node of a cluster; \"\": "
+     "generated at start"},
+    {"rate_limit", CONF_T_INT, OFF(rate_limit), 0, 1000000, "0", true, NULL,
+     "responses per second to one client prefix (response rate limiting); 0 = off"},
+    {"rate_limit_nodata", CONF_T_INT, OFF(rate_limit_nodata), -1, 1000000, "-1", true, NULL,
+     "NODATA responses per second to one client prefix; -1: as rate_limit, 0: no limit"},
+    {"rate_limit_nxdomain", CONF_T_INT, OFF(rate_limit_nxdomain), -1, 1000000, "-1", true, NULL,
+     "NXDOMAIN responses per second to one client prefix and zone; -1: as rate_limit, 0: no "
+     "limit"},
+    {"rate_limit_referrals", CONF_T_INT, OFF(rate_limit_referrals), -1, 1000000, "-1", true,
+     NULL, "referrals per second to one client prefix; -1: as rate_limit, 0: no limit"},
+    {"rate_limit_errors", CONF_T_INT, OFF(rate_limit_errors), -1, 1000000, "-1", true, NULL,
+     "error responses per second to one client prefix; -1: as rate_limit, 0: no limit"},
+    {"rate_limit_slip", CONF_T_INT, OFF(rate_limit_slip), 0, 10, "2", true, NULL,
+     "every n-th rate-limited response is sent truncated (TC=1) instead of dropped; 0 = never"},
+    {"rate_limit_window", CONF_T_INT, OFF(rate_limit_window), 1, 3600, "15", true, NULL,
+     "seconds over which a client's excess is remembered"},
+    {"rate_limit_ipv4_prefix", CONF_T_INT, OFF(rate_limit_ipv4_prefix), 8, 32, "24", true, NULL,
+     "IPv4 clients are counted per prefix of this length"},
+    {"rate_limit_ipv6_prefix", CONF_T_INT, OFF(rate_limit_ipv6_prefix), 16, 128, "56", true,
+     NULL, "IPv6 clients are counted per prefix of this length"},
+    {"rate_limit_exempt", CONF_T_STRLIST, OFF(rate_limit_exempt), 0, SNAP_ACL_MAX, "[]", true,
+     conf_check_cidr, "address prefixes never rate limited"},
+    {"tcp_max_per_ip", CONF_T_INT, OFF(tcp_max_per_ip), 0, 100000, "16", true, NULL,
+     "open DNS TCP connections from one address at most; 0 = no limit"},
+    {"http_max_clients", CONF_T_INT, OFF(http_max_clients), 1, 100000, "64", false, NULL,
+     "open connections to each HTTP listener (management, update) at most"},
+    {"http_max_per_ip", CONF_T_INT, OFF(http_max_per_ip), 0, 100000, "8", false, NULL,
+     "open connections from one address to each HTTP listener at most; 0 = no limit"},
+    {"http_timeout", CONF_T_INT, OFF(http_timeout), 1, 3600, "10", false, NULL,
+     "seconds an HTTP connection may stay idle or take to send a request"},
+    {"user", CONF_T_STR, OFF(user), 0, 0, "\"\"", false, conf_check_account,
+     "user to run as after binding the sockets (when started as root); \"\": keep"},
+    {"group", CONF_T_STR, OFF(group), 0, 0, "\"\"", false, conf_check_account,
+     "group to run as with server.user; \"\": the user's primary group"},
 };
 /* clang-format on */
 const size_t conf_server_nopts = sizeof(conf_server_opts) / sizeof(conf_server_opts[0]);

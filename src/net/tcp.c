@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net/qlog.h"
 #include "query/query.h"
@@ -179,7 +180,11 @@ static bool tcp_message(struct tcp_conn *c, const uint8_t *msg, size_t len)
     struct net_tcp *t = c->t;
     uint64_t t_recv = stats_now_ns();
     struct query_info info;
-    struct query_req req = {.buf = msg, .len = len, .proto = QUERY_PROTO_TCP};
+    struct query_req req = {.buf = msg,
+                            .len = len,
+                            .proto = QUERY_PROTO_TCP,
+                            .peer = (struct sockaddr *)&c->peer,
+                            .now = (uint32_t)time(NULL)};
     struct query_resp resp = {.buf = t->resp, .cap = sizeof(t->resp)};
 
     const struct snap *s = snap_read_begin(t->slot);

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/qlog.h"
@@ -60,6 +61,14 @@ struct net_udp {
     int nworkers;
     struct udp_worker **workers;
 };
+
+/* Unix seconds for cookie timestamps, once per batch: the coarse clock is a vDSO read. */
+static uint32_t udp_wallclock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
 
 /* Builds the reply's control message from the query's, so the reply leaves from the
  * address the query was sent to. Returns the control length (0: none). */
@@ -244,6 +253,7 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
     w->armed = (unsigned)n;
     /* One timestamp per batch: every query in it waited for the same sendmmsg. */
     uint64_t t_recv = stats_now_ns();
+    uint32_t now = udp_wallclock();
     struct stats_block *st = w->stats;
 
     unsigned nsend = 0;
@@ -258,7 +268,11 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
             continue;
         }
         struct query_req req = {
-            .buf = w->rbuf[i], .len = w->rmsg[i].msg_len, .proto = QUERY_PROTO_UDP};
+            .buf = w->rbuf[i],
+            .len = w->rmsg[i].msg_len,
+            .proto = QUERY_PROTO_UDP,
+            .peer = (struct sockaddr *)&w->peers[i],
+            .now = now};
         req.recursion = s && s->opts.forwarding && u->have_hooks &&
                         cidr_match(s->opts.acl, s->opts.nacl, (struct sockaddr *)&w->peers[i]);
         req.updates = u->have_hooks && u->hooks.update;

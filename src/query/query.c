@@ -50,6 +50,8 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     info->flags = q.hdr.flags;
     info->edns_do = q.edns_do;
     info->edns_udp = q.edns ? q.edns_udp : DNS_UDP_MIN;
+    info->cookie = QUERY_COOKIE_NONE;
+    info->neg_zone = NULL;
     if (q.has_q) {
         memcpy(info->qname, q.q.name, q.q.name_len);
         info->qtype = q.q.qtype;
@@ -101,4 +103,5 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     info->outcome = q.outcome;
     info->rcode = q.rcode;
     info->tc = q.tc;
+    info->neg_zone = q.neg_zone ? q.neg_zone->apex : NULL;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "dns/name.h"
 #include "util/arena.h"
@@ -31,6 +32,8 @@ struct query_req {
                        names outside our data become QUERY_OUTCOME_FORWARD */
     bool updates;   /* the transport hands UPDATE messages (RFC 2136) to the control plane:
                        they become QUERY_OUTCOME_UPDATE (else NOTIMP) */
+    const struct sockaddr *peer; /* the client's address, for DNS cookies; NULL: none */
+    uint32_t now;                /* Unix time in seconds (cookie timestamps) */
 };
 
 struct query_resp {
@@ -54,6 +57,16 @@ enum query_outcome {
                                nothing is written */
 };
 
+/* What the query's DNS COOKIE option (RFC 7873) was worth. */
+enum query_cookie {
+    QUERY_COOKIE_NONE,  /* no cookie option (or cookies off) */
+    QUERY_COOKIE_NEW,   /* a client cookie alone, or a server cookie that is not (or no
+                           longer) ours: answered with a fresh server cookie */
+    QUERY_COOKIE_VALID, /* a server cookie we made for this client, within its lifetime:
+                           the source address is not spoofed */
+    QUERY_COOKIE_BAD,   /* answered BADCOOKIE (server.cookies "require", UDP) */
+};
+
 struct query_info {
     enum query_outcome outcome;
     bool has_question;
@@ -68,6 +81,10 @@ struct query_info {
     uint16_t flags;
     bool edns_do;
     uint16_t edns_udp; /* the client's EDNS buffer size (512 at least) */
+    enum query_cookie cookie;
+    /* The apex (wire form) of the zone whose SOA a negative answer carries; NULL otherwise.
+     * Points into the snapshot: valid only while it is held. */
+    const uint8_t *neg_zone;
 };
 
 void query_process(const struct snap *snap, const struct query_req *req, struct query_resp *resp,

@@ -39,6 +39,26 @@ struct snap_opts {
     bool forwarding;
     uint8_t nacl;
     struct cidr acl[SNAP_ACL_MAX];
+    /* DNS cookies (RFC 7873, server cookies as RFC 9018): `secret` makes them; one made
+     * with `prev_secret` is still accepted until `prev_until` (Unix seconds; 0: none), so a
+     * rotated secret does not invalidate the cookies clients hold. The control plane fills
+     * the secrets before publishing (server.cookie_secret, or one generated at start). */
+    enum snap_cookie_mode { SNAP_COOKIE_ON, SNAP_COOKIE_REQUIRE, SNAP_COOKIE_OFF } cookie_mode;
+    bool cookie_secret_set; /* server.cookie_secret was given (else the control plane's own) */
+    uint8_t cookie_secret[16];
+    uint8_t cookie_prev_secret[16];
+    uint64_t cookie_prev_until;
+    /* Response rate limiting (net/rrl.h): responses per second per client prefix, by kind;
+     * 0 = not limited. */
+    struct snap_rrl {
+        uint32_t rate[5]; /* enum rrl_kind: answer, nodata, nxdomain, referral, error */
+        uint8_t slip;
+        uint16_t window;
+        uint8_t v4_prefix;
+        uint8_t v6_prefix;
+        uint8_t nexempt;
+        struct cidr exempt[SNAP_ACL_MAX];
+    } rrl;
 };
 
 struct snap {
