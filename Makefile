@@ -22,7 +22,7 @@ endif
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 # Linked: what every server uses. Headers only: libraries loaded on first use (src/util/dl.h).
-PKGS    := jansson liburcu liburcu-cds libuv nettle lmdb
+PKGS    := jansson liburcu liburcu-cds libuv nettle lmdb libsodium
 DL_PKGS := libmicrohttpd libcurl
 FUZZ_SECONDS ?= 60
 
@@ -34,7 +34,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
 # maps and relocates six fewer libraries. A security update of one of them then needs a
 # rebuild (`make`); STATIC_DEPS=0 links them as shared libraries instead.
 STATIC_DEPS ?= 1
-STATIC_LIBS := -Wl,-Bstatic -ljansson -lurcu -lurcu-cds -lnettle -luv_a -llmdb -Wl,-Bdynamic \
+STATIC_LIBS := -Wl,-Bstatic -ljansson -lurcu -lurcu-cds -lnettle -luv_a -llmdb -lsodium -Wl,-Bdynamic \
                -lpthread -ldl
 REL_LIBS     = $(if $(filter 1,$(STATIC_DEPS)),$(STATIC_LIBS),$(PKG_LIBS))
 

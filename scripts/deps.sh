@@ -3,16 +3,17 @@
 #
 #   scripts/deps.sh build   packages to build build/nanodns
 #   scripts/deps.sh test    the above plus what `make test` runs (cmocka, clang for the
-#                           fuzz targets, pytest, dnspython, dig, kdig, promtool)
+#                           fuzz targets, pytest, dnspython, dig, kdig, promtool,
+#                           systemd-socket-activate and systemd-analyze)
 #
 # Only missing packages are installed. As root apt-get runs directly, otherwise through
 # sudo. The package lists are refreshed only when an install fails without them.
 set -eu
 
 BUILD_PKGS="make gcc libc6-dev pkg-config libjansson-dev liburcu-dev libuv1-dev libmicrohttpd-dev
-libcurl4-openssl-dev nettle-dev liblmdb-dev"
+libcurl4-openssl-dev nettle-dev liblmdb-dev libsodium-dev libsystemd-dev"
 TEST_PKGS="clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython
-bind9-dnsutils knot-dnsutils knot prometheus python3-prometheus-client openssl curl faketime"
+bind9-dnsutils knot-dnsutils knot prometheus python3-prometheus-client openssl curl faketime systemd"
 # Servers the tests start themselves as reference implementations (on 127.0.0.1, high
 # ports). Installing them must not start or enable their system services.
 DAEMONS="knot prometheus"

@@ -150,13 +150,18 @@ void query__put_opt(struct query *q)
     wbuf_u8(w, (uint8_t)(q->rcode >> 4)); /* extended RCODE, upper 8 bits */
     wbuf_u8(w, 0);                        /* version 0 */
     wbuf_u16(w, q->edns_do ? DNS_EDNS_FLAG_DO : 0);
+    size_t rdlen = (nsid ? 4u + o->identity_len : 0) + (q->cookie_reply ? QUERY_COOKIE_OPT_LEN : 0);
+    wbuf_u16(w, (uint16_t)rdlen);
     if (nsid) {
-        wbuf_u16(w, (uint16_t)(4u + o->identity_len));
         wbuf_u16(w, DNS_EDNS_NSID);
         wbuf_u16(w, o->identity_len);
         wbuf_bytes(w, o->identity, o->identity_len);
-    } else {
-        wbuf_u16(w, 0); /* no options */
+    }
+    if (q->cookie_reply) {
+        wbuf_u16(w, DNS_EDNS_COOKIE);
+        wbuf_u16(w, 8 + 16);
+        wbuf_bytes(w, q->cookie_client, 8);
+        wbuf_bytes(w, q->cookie_out, 16);
     }
     if (w->err)
         wbuf_reset_to(w, start);

@@ -17,6 +17,7 @@
 #define QUERY_ADDL_MAX  32
 #define QUERY_CHAIN_MAX 16
 #define QUERY_OPT_LEN   11 /* an OPT RR without options */
+#define QUERY_COOKIE_OPT_LEN (4 + 8 + 16) /* our COOKIE option: client and server cookie */
 
 struct query {
     const struct snap *snap;
@@ -34,6 +35,13 @@ struct query {
     uint16_t edns_udp;
     uint8_t edns_version;
     bool nsid;        /* the client asked for NSID (RFC 5001) */
+    /* DNS COOKIE (RFC 7873): the first option, when well formed */
+    bool cookie;                  /* a client cookie came */
+    uint8_t cookie_client[8];
+    const uint8_t *cookie_server; /* into the request; NULL: none */
+    uint8_t cookie_server_len;
+    bool cookie_reply;              /* our OPT carries COOKIE with cookie_out */
+    uint8_t cookie_out[16];
     size_t opt_len;   /* room held back for our OPT record */
 
     /* answer */

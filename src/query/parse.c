@@ -12,6 +12,8 @@
  *    REFUSED;
  *  - meta types that cannot be queried (OPT, TSIG, TKEY): FORMERR; MAILA/MAILB: NOTIMP.
  */
+#include <string.h>
+
 #include "dns/dns.h"
 #include "dns/name.h"
 #include "query/internal.h"
@@ -23,16 +25,31 @@ static bool query__parse_opt(struct query *q, struct cursor *c, const struct dns
         q->rcode = DNS_RCODE_FORMERR;
         return false;
     }
-    /* Options must tile the RDATA exactly. NSID is the only one acted on; unknown options
-     * are ignored and never echoed (RFC 6891 6.1.2). */
+    /* Options must tile the RDATA exactly. NSID and COOKIE are the ones acted on; unknown
+     * options are ignored and never echoed (RFC 6891 6.1.2). Only the first COOKIE counts
+     * (RFC 7873 5.2); one of a length no cookie can have is FORMERR (5.2.2), answered with
+     * our OPT since the OPT itself was sound. */
     struct cursor oc;
+    bool bad_cookie = false;
     cursor_init(&oc, c->base + rr->rdata_off, rr->rdlen);
     while (cursor_left(&oc) > 0) {
         uint16_t code = cursor_u16(&oc);
         uint16_t olen = cursor_u16(&oc);
-        cursor_skip(&oc, olen);
-        if (code == DNS_EDNS_NSID && !oc.err)
+        const uint8_t *data = cursor_take(&oc, olen);
+        if (!data)
+            break;
+        if (code == DNS_EDNS_NSID) {
             q->nsid = true;
+        } else if (code == DNS_EDNS_COOKIE && !q->cookie && !bad_cookie) {
+            if (olen == 8 || (olen >= 16 && olen <= 40)) {
+                q->cookie = true;
+                memcpy(q->cookie_client, data, 8);
+                q->cookie_server = olen > 8 ? data + 8 : NULL;
+                q->cookie_server_len = (uint8_t)(olen - 8);
+            } else {
+                bad_cookie = true;
+            }
+        }
     }
     if (oc.err) {
         q->rcode = DNS_RCODE_FORMERR;
@@ -42,6 +59,10 @@ static bool query__parse_opt(struct query *q, struct cursor *c, const struct dns
     q->edns_udp = rr->rclass < DNS_UDP_MIN ? DNS_UDP_MIN : rr->rclass;
     q->edns_version = (uint8_t)(rr->ttl >> 16);
     q->edns_do = (rr->ttl & DNS_EDNS_FLAG_DO) != 0;
+    if (bad_cookie) {
+        q->rcode = DNS_RCODE_FORMERR;
+        return false;
+    }
     return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "dns/cookie.h"
 #include "dns/dns.h"
 #include "query/internal.h"
 
@@ -27,6 +28,52 @@ static size_t query__limit(const struct query *q, const struct snap *snap, size_
         limit = DNS_UDP_MIN;
     }
     return limit < cap ? limit : cap;
+}
+
+/* RFC 7873 5.2 with RFC 9018 cookies: a valid server cookie is handed back as it is while
+ * fresh, else a new one is made with the current secret (also for one made with the
+ * previous secret, which is still accepted). Under the "require" policy a UDP query from a
+ * cookie-aware client without a valid server cookie gets BADCOOKIE and the new cookie,
+ * and no answer (5.2.3); clients that send no cookie at all are answered as ever (the
+ * rate limiter deals with them). Returns false when the query is not to be answered. */
+static bool query__cookie(struct query *q, const struct snap *snap, const struct query_req *req,
+                          struct query_info *info, bool go)
+{
+    if (!q->cookie || !snap || snap->opts.cookie_mode == SNAP_COOKIE_OFF || !req->peer)
+        return go;
+    uint8_t ip[16];
+    size_t ip_len = dns_cookie_client_ip(req->peer, ip);
+    if (!ip_len)
+        return go;
+    const struct snap_opts *o = &snap->opts;
+    bool valid = false, renew = true;
+    if (q->cookie_server) {
+        bool cur = dns_cookie_check(o->cookie_secret, q->cookie_client, q->cookie_server,
+                                    q->cookie_server_len, ip, ip_len);
+        bool prev = !cur && o->cookie_prev_until > req->now &&
+                    dns_cookie_check(o->cookie_prev_secret, q->cookie_client, q->cookie_server,
+                                     q->cookie_server_len, ip, ip_len);
+        if (cur || prev) {
+            const uint8_t *t = q->cookie_server + 4;
+            uint32_t ts = (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+            enum dns_cookie_age age = dns_cookie_age(ts, req->now);
+            valid = age != DNS_COOKIE_STALE;
+            renew = age != DNS_COOKIE_FRESH || prev;
+        }
+    }
+    if (renew)
+        dns_cookie_make(o->cookie_secret, q->cookie_client, ip, ip_len, req->now, q->cookie_out);
+    else
+        memcpy(q->cookie_out, q->cookie_server, DNS_COOKIE_SERVER_LEN);
+    q->cookie_reply = true;
+    info->cookie = valid ? QUERY_COOKIE_VALID : QUERY_COOKIE_NEW;
+    if (!valid && go && o->cookie_mode == SNAP_COOKIE_REQUIRE && q->proto == QUERY_PROTO_UDP) {
+        q->rcode = DNS_RCODE_BADCOOKIE;
+        q->outcome = QUERY_OUTCOME_ERROR;
+        info->cookie = QUERY_COOKIE_BAD;
+        return false;
+    }
+    return go;
 }
 
 void query_process(const struct snap *snap, const struct query_req *req, struct query_resp *resp,
@@ -60,6 +107,7 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     if (q.outcome == QUERY_OUTCOME_DROP || q.outcome == QUERY_OUTCOME_UPDATE ||
         resp->cap < DNS_UDP_MIN)
         return;
+    go = query__cookie(&q, snap, req, info, go);
 
     dns_writer_init(&q.dw, resp->buf, resp->cap, query__limit(&q, snap, resp->cap));
     uint16_t flags = DNS_FLAG_QR | (q.hdr.flags & (0x7800u | DNS_FLAG_RD | DNS_FLAG_CD));
@@ -71,6 +119,8 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
         q.opt_len = QUERY_OPT_LEN;
         if (q.nsid && snap && !snap->opts.identity_hidden)
             q.opt_len += 4u + snap->opts.identity_len;
+        if (q.cookie_reply)
+            q.opt_len += QUERY_COOKIE_OPT_LEN;
         dns_writer_set_limit(&q.dw, dns_writer_limit(&q.dw) - q.opt_len);
     }
 

@@ -431,6 +431,7 @@ static void ctl_apply(struct server *srv, struct ctl_job *j)
     };
     if (srv->tcp)
         net_tcp_set_opts(srv->tcp, &topts);
+    server_cookie_prepare(srv, j->ns);
     snap_publish(&srv->slot, j->ns);
     j->ns = NULL;
     server_forward_apply(&srv->fwd, nc, true);

@@ -543,6 +543,7 @@ void server_dyn_arm(struct server *srv)
 void server_dyn_apply(struct server *srv, struct ctl_job *j)
 {
     if (j->ns) {
+        server_cookie_prepare(srv, j->ns);
         snap_publish(&srv->slot, j->ns);
         j->ns = NULL;
     }

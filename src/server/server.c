@@ -249,8 +249,10 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     snap_thread_online();
     if (server_bind(&srv, &tcp_fd))
         snap_free(snap);
-    else
+    else {
+        server_cookie_prepare(&srv, snap);
         snap_publish(&srv.slot, snap);
+    }
     server_forward_prepare(&srv.fwd);
     struct net_hooks hooks = server_forward_hooks(&srv.fwd);
     hooks.update = server_dns_update;

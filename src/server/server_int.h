@@ -99,6 +99,8 @@ struct server {
     bool fwd_ready;
     uv_signal_t sigint, sigterm, sighup;
     struct timespec started;
+    uint8_t cookie_secret[16]; /* generated at start; used without server.cookie_secret */
+    bool cookie_generated;
 
     /* readable by every thread */
     pthread_mutex_t info_lock;
@@ -169,3 +171,8 @@ int ctl_load_job(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned htt
 struct mgmt_ops server_api_ops(struct server *srv);
 struct sync_ops server_sync_ops(struct server *srv);
 void server_metrics_view(struct server *srv, struct metrics_view *v);
+
+/* cookie.c: fills the DNS cookie secrets of a snapshot about to be published (the
+ * generated one without server.cookie_secret; the previous one after a change). Control
+ * thread (or start-up, before any other thread reads snapshots). */
+void server_cookie_prepare(struct server *srv, struct snap *ns);

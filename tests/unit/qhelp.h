@@ -46,6 +46,8 @@ struct qh_query {
     uint8_t edns_version;
     bool edns_do;
     bool nsid; /* ask for NSID (an empty option 3) */
+    const uint8_t *cookie; /* a COOKIE option (10) with these bytes */
+    size_t cookie_len;
 };
 
 /* Writes a query packet; returns its length. */
@@ -72,10 +74,15 @@ static size_t qh_build(const struct qh_query *q, uint8_t *buf, size_t cap)
         wbuf_u8(&w, 0);
         wbuf_u8(&w, q->edns_version);
         wbuf_u16(&w, q->edns_do ? DNS_EDNS_FLAG_DO : 0);
-        wbuf_u16(&w, q->nsid ? 4 : 0);
+        wbuf_u16(&w, (uint16_t)((q->nsid ? 4 : 0) + (q->cookie ? 4 + q->cookie_len : 0)));
         if (q->nsid) {
             wbuf_u16(&w, DNS_EDNS_NSID);
             wbuf_u16(&w, 0);
+        }
+        if (q->cookie) {
+            wbuf_u16(&w, DNS_EDNS_COOKIE);
+            wbuf_u16(&w, (uint16_t)q->cookie_len);
+            wbuf_bytes(&w, q->cookie, q->cookie_len);
         }
     }
     assert_int_equal(w.err, 0);
@@ -104,6 +111,9 @@ struct qh_resp {
 };
 
 static uint8_t qh_buf[65535];
+/* The client address and clock query_process is given (DNS cookies); NULL: none. */
+static const struct sockaddr *qh_peer;
+static uint32_t qh_now;
 
 static inline void qh_parse(const uint8_t *buf, size_t len, struct qh_resp *r)
 {
@@ -157,7 +167,7 @@ static inline void qh_run_raw(const struct snap *s, const uint8_t *pkt, size_t l
     static uint8_t arena_mem[16384];
     struct arena a;
     arena_init_fixed(&a, arena_mem, sizeof(arena_mem));
-    struct query_req req = {.buf = pkt, .len = len, .proto = proto};
+    struct query_req req = {.buf = pkt, .len = len, .proto = proto, .peer = qh_peer, .now = qh_now};
     struct query_resp resp = {.buf = qh_buf, .cap = sizeof(qh_buf)};
     memset(r, 0, sizeof(*r));
     query_process(s, &req, &resp, &a, &r->info);
