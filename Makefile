@@ -153,13 +153,27 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(GEN_SRC)
 	@mkdir -p $(dir $@)
 	clang $(BASEFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(GEN_SRC) $(PKG_LIBS)
 
+# Every target runs for FUZZ_SECONDS under ASan+UBSan. Inputs that crash, leak or time out
+# are copied into the target's replayed corpus (tests/fuzz/corpus/<name>/), so that `make
+# test` fails on them until they are fixed and then guards against their return; the run
+# goes on with the other targets and fails at the end, naming the files.
 fuzz: deps-test
 	@$(MAKE) --no-print-directory BUILD=$(BUILD) $(FUZZ_BIN)
-	@set -e; for t in $(FUZZ_BIN); do \
-	  name=$$(basename $$t); name=$${name#fuzz_}; mkdir -p $(BUILD)/fuzz/new-$$name; \
+	@found=""; for t in $(FUZZ_BIN); do \
+	  name=$$(basename $$t); name=$${name#fuzz_}; art=$(BUILD)/fuzz/artifacts-$$name; \
+	  mkdir -p $(BUILD)/fuzz/new-$$name $$art; \
 	  echo "== $$t for $(FUZZ_SECONDS)s"; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/fuzz/ \
-	      $(BUILD)/fuzz/new-$$name tests/fuzz/corpus/$$name; done
+	  $$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	      -artifact_prefix=$$art/ $(BUILD)/fuzz/new-$$name tests/fuzz/corpus/$$name \
+	      || echo "== $$t failed"; \
+	  for f in $$art/crash-* $$art/leak-* $$art/timeout-* $$art/oom-*; do \
+	    [ -f "$$f" ] || continue; \
+	    cp "$$f" tests/fuzz/corpus/$$name/ && rm -f "$$f"; \
+	    found="$$found tests/fuzz/corpus/$$name/$$(basename $$f)"; done; \
+	done; \
+	if [ -n "$$found" ]; then \
+	  echo "make fuzz: new failing inputs, added to the replayed corpus:$$found"; exit 1; fi; \
+	echo "make fuzz: no failures"
 
 # ---- benchmarks (never part of `make test`) ---------------------------------------------------
 $(BUILD)/bench/qbench: bench/qbench.c $(REL_OBJ)

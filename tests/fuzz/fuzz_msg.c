@@ -1,9 +1,12 @@
 /*
  * Fuzz target: any bytes as a DNS request to query_process, over UDP and TCP, against a
  * snapshot with every kind of data (wildcards, CNAME chains and loops, a delegation with
- * glue, rewrites, data outside zones). Oracle: every response must be a well-formed
+ * glue, rewrites, data outside zones), with DNS cookies required (server.cookies "require",
+ * the client an IPv4 address over UDP and an IPv6 one over TCP). Oracle: every response must be a well-formed
  * message within the size limit whose records all parse, and must echo the request ID.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,8 @@
 static struct snap *fuzz_snap;
 
 static const char fuzz_config[] =
-    "{\"server\": {\"udp_max_payload\": 1232},"
+    "{\"server\": {\"udp_max_payload\": 1232, \"cookies\": \"require\","
+    "            \"cookie_secret\": \"000102030405060708090a0b0c0d0e0f\"},"
     " \"zones\": {\"example.test\": {\"ns\": [\"ns1.example.test\", \"ns.other.test\"]},"
     "            \"sub.example.test\": {}},"
     " \"records\": ["
@@ -114,9 +118,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         LLVMFuzzerInitialize(NULL, NULL);
     arena_init_fixed(&arena, arena_mem, sizeof(arena_mem));
 
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0xc0000207)};
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_addr.s6_addr = {0x20, 0x01, 0x0d, 0xb8}};
     for (int proto = 0; proto < 2; proto++) {
-        struct query_req req = {
-            .buf = data, .len = size, .proto = proto ? QUERY_PROTO_TCP : QUERY_PROTO_UDP};
+        struct query_req req = {.buf = data,
+                                .len = size,
+                                .proto = proto ? QUERY_PROTO_TCP : QUERY_PROTO_UDP,
+                                .peer = proto ? (struct sockaddr *)&v6 : (struct sockaddr *)&v4,
+                                .now = 1800000000u};
         struct query_resp r = {.buf = resp, .cap = sizeof(resp)};
         query_process(fuzz_snap, &req, &r, &arena, &info);
         arena_reset(&arena);
