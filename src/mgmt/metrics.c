@@ -83,6 +83,11 @@ static void metrics__json_queries(const struct metrics_view *v, json_t *root, bo
             metrics__put(br, stats_rcode_name((enum stats_rcode)i), metrics__uint(by_rcode[i]), ok);
     metrics__put(o, "dropped", metrics__uint(q->dropped[STATS_UDP] + q->dropped[STATS_TCP]), ok);
     metrics__put(o, "forwarded", metrics__uint(q->forwarded), ok);
+    metrics__put(o, "rrl_dropped", metrics__uint(q->rrl_dropped), ok);
+    metrics__put(o, "rrl_slipped", metrics__uint(q->rrl_slipped), ok);
+    metrics__put(o, "tcp_refused", metrics__uint(q->tcp_refused), ok);
+    metrics__put(o, "tcp_evicted", metrics__uint(q->tcp_evicted), ok);
+    metrics__put(o, "tcp_timeouts", metrics__uint(q->tcp_timeouts), ok);
 }
 
 int metrics_render_json(const struct metrics_view *v, char **out, size_t *len)
@@ -242,6 +247,23 @@ static void metrics__prom_queries(FILE *f, const struct stats_block *q)
 
     metrics__counter(f, "nanodns_queries_forwarded_total",
                      "DNS queries handed to the forwarder (cache misses).", q->forwarded);
+    metrics__counter(f, "nanodns_rrl_dropped_total",
+                     "UDP responses not sent because of response rate limiting (also counted "
+                     "in nanodns_queries_dropped_total).",
+                     q->rrl_dropped);
+    metrics__counter(f, "nanodns_rrl_slipped_total",
+                     "UDP responses sent truncated (TC=1) instead because of response rate "
+                     "limiting.",
+                     q->rrl_slipped);
+    metrics__counter(f, "nanodns_tcp_refused_total",
+                     "TCP connections closed at accept because a connection limit was reached "
+                     "(server.tcp_max_clients with none idle, or server.tcp_max_per_ip).",
+                     q->tcp_refused);
+    metrics__counter(f, "nanodns_tcp_evicted_total",
+                     "Idle TCP connections closed to make room for a new one.", q->tcp_evicted);
+    metrics__counter(f, "nanodns_tcp_timeouts_total",
+                     "TCP connections closed by the idle timeout (server.tcp_idle_timeout).",
+                     q->tcp_timeouts);
 
     metrics__family(f, "nanodns_query_duration_seconds", "histogram",
                     "Time from receiving a DNS query to sending its response.");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net/qlog.h"
+#include "net/rrl.h"
 #include "query/query.h"
 #include "dns/dns.h"
 #include "util/arena.h"
@@ -46,6 +47,7 @@ struct udp_worker {
     union udp_ctl sctl[UDP_BATCH];
     struct query_info infos[UDP_BATCH];
     struct stats_block *stats; /* this worker's counters */
+    unsigned rrl_slip;         /* rate-limited responses since the last one that slipped */
     uint8_t rbuf[UDP_BATCH][UDP_RECV_SIZE];
     uint8_t sbuf[UDP_BATCH][UDP_RESP_SIZE];
     _Alignas(16) uint8_t arena_mem[UDP_ARENA_SIZE];
@@ -58,6 +60,7 @@ struct net_udp {
     struct net_hooks hooks;
     bool have_hooks;
     struct stats_block *ctl_stats; /* forwarded answers, sent from the control thread */
+    struct rrl *rrl;               /* response rate limiting, shared by the workers */
     int nworkers;
     struct udp_worker **workers;
 };
@@ -67,6 +70,15 @@ static uint32_t udp_wallclock(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+/* Seconds for rate limiting: monotonic, so that a clock step does not refill or starve
+ * every bucket at once. */
+static uint32_t udp_monoclock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint32_t)ts.tv_sec;
 }
 
@@ -259,6 +271,9 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
     unsigned nsend = 0;
     const struct snap *s = snap_read_begin(u->slot);
     bool log_queries = s && s->opts.log_queries;
+    /* Rate limiting off costs this test and one branch per query. */
+    bool rrl_on = s && rrl_enabled(&s->opts.rrl);
+    uint32_t mono = rrl_on ? udp_monoclock() : 0;
     for (int i = 0; i < n; i++) {
         struct msghdr *rq = &w->rmsg[i].msg_hdr;
         w->infos[i].has_question = false;
@@ -292,6 +307,18 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
         if (!resp.len) {
             stats_inc(&st->dropped[STATS_UDP]);
             continue;
+        }
+        if (rrl_on) {
+            enum rrl_verdict v = rrl_check(u->rrl, &s->opts.rrl, (struct sockaddr *)&w->peers[i],
+                                           &w->infos[i], resp.buf, resp.len, mono, &w->rrl_slip);
+            /* A slip whose rewrite fails (never for our own responses) is dropped instead. */
+            if (v == RRL_DROP || (v == RRL_SLIP && rrl_slip(resp.buf, resp.len, &resp.len))) {
+                stats_inc(&st->rrl_dropped);
+                stats_inc(&st->dropped[STATS_UDP]);
+                continue;
+            }
+            if (v == RRL_SLIP)
+                stats_inc(&st->rrl_slipped);
         }
         w->siov[nsend] = (struct iovec){.iov_base = w->sbuf[nsend], .iov_len = resp.len};
         size_t ctl = u->pktinfo ? udp_reply_ctl(rq, &w->sctl[nsend]) : 0;
@@ -396,6 +423,12 @@ int net_udp_start(const int *fds, int nworkers, struct snap_slot *slot,
         net_udp_stop(u);
         return -ENOMEM;
     }
+    /* Small: the table itself is mapped by the first worker that limits a response. */
+    int rr = rrl_new(&u->rrl);
+    if (rr) {
+        net_udp_stop(u);
+        return rr;
+    }
     for (int i = 0; i < nworkers; i++) {
         bool p = udp_want_pktinfo(fds[i]);
         if (i == 0)
@@ -443,5 +476,6 @@ void net_udp_stop(struct net_udp *u)
         munmap(u->workers[i], sizeof(struct udp_worker));
     }
     free(u->workers);
+    rrl_free(u->rrl);
     free(u);
 }

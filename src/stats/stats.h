@@ -69,6 +69,11 @@ struct stats_block {
     uint64_t cache_hits;                /* answered from the forwarder's cache */
     uint64_t cache_misses;
     uint64_t forwarded;       /* handed to the forwarder */
+    uint64_t rrl_dropped;     /* UDP responses not sent by rate limiting (also in dropped) */
+    uint64_t rrl_slipped;     /* UDP responses rate limiting sent truncated (TC=1) instead */
+    uint64_t tcp_refused;     /* TCP connections closed at accept: over a connection limit */
+    uint64_t tcp_evicted;     /* idle TCP connections closed to make room for a new one */
+    uint64_t tcp_timeouts;    /* TCP connections closed by the idle timeout */
     struct stats_block *next; /* the registry's list */
 } __attribute__((aligned(64)));
 

@@ -137,7 +137,7 @@ static void test_defaults(void **state)
 static void test_schema_table(void **state)
 {
     (void)state;
-    assert_int_equal(conf_server_nopts, 32);
+    assert_int_equal(conf_server_nopts, 50);
     for (size_t i = 0; i < conf_server_nopts; i++) {
         assert_non_null(conf_server_opts[i].key);
         assert_non_null(conf_server_opts[i].def);
@@ -252,6 +252,31 @@ static void test_server_errors(void **state)
         {"\"log_level\": 10", "server.log_level: expected a string, got 10"},
         {"\"log_format\": \"xml\"",
          "server.log_format: unknown log format \"xml\" (expected \"text\" or \"json\")"},
+        {"\"cookies\": \"always\"",
+         "server.cookies: unknown cookie policy \"always\" (expected \"on\", \"require\" or "
+         "\"off\")"},
+        /* the secret is never echoed */
+        {"\"cookie_secret\": \"00112233445566778899aabbccddeeXX\"",
+         "server.cookie_secret: invalid cookie secret (expected 32 hexadecimal digits, or \"\" "
+         "to generate one)"},
+        {"\"cookie_secret\": \"0011\"",
+         "server.cookie_secret: invalid cookie secret (expected 32 hexadecimal digits, or \"\" "
+         "to generate one)"},
+        {"\"rate_limit\": -1",
+         "server.rate_limit: expected an integer from 0 to 1000000, got -1"},
+        {"\"rate_limit_nxdomain\": -2",
+         "server.rate_limit_nxdomain: expected an integer from -1 to 1000000, got -2"},
+        {"\"rate_limit_slip\": 11", "server.rate_limit_slip: expected an integer from 0 to 10, got 11"},
+        {"\"rate_limit_ipv4_prefix\": 33",
+         "server.rate_limit_ipv4_prefix: expected an integer from 8 to 32, got 33"},
+        {"\"rate_limit_exempt\": [\"10.0.0.0/33\"]",
+         "server.rate_limit_exempt[0]: invalid address prefix \"10.0.0.0/33\" (expected e.g. "
+         "10.0.0.0/8 or fd00::/8)"},
+        {"\"tcp_max_per_ip\": -1",
+         "server.tcp_max_per_ip: expected an integer from 0 to 100000, got -1"},
+        {"\"http_timeout\": 0", "server.http_timeout: expected an integer from 1 to 3600, got 0"},
+        {"\"user\": \"-root\"", "server.user: invalid name \"-root\""},
+        {"\"group\": \"a b\"", "server.group: invalid name \"a b\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char json[512];

@@ -44,6 +44,11 @@ static void fill(struct metrics_view *v)
     q->latency_sum_ns[STATS_TCP] = 10000000000;
     q->dropped[STATS_UDP] = 1;
     q->forwarded = 2;
+    q->rrl_dropped = 6;
+    q->rrl_slipped = 7;
+    q->tcp_refused = 8;
+    q->tcp_evicted = 9;
+    q->tcp_timeouts = 10;
     v->cache.enabled = true;
     v->cache.size = 2;
     v->cache.max_size = 1000;
@@ -132,7 +137,8 @@ static void test_json(void **state)
     assert_int_equal(geti(c, "evictions", NULL), 4);
 
     json_t *q = json_object_get(root, "queries");
-    assert_keys(q, "total,udp,tcp,by_type,by_rcode,dropped,forwarded");
+    assert_keys(q, "total,udp,tcp,by_type,by_rcode,dropped,forwarded,rrl_dropped,rrl_slipped,"
+                   "tcp_refused,tcp_evicted,tcp_timeouts");
     assert_int_equal(geti(q, "total", NULL), 11);
     assert_int_equal(geti(q, "udp", NULL), 6);
     assert_int_equal(geti(q, "tcp", NULL), 5);
@@ -145,6 +151,11 @@ static void test_json(void **state)
     assert_int_equal(geti(q, "by_rcode", "NXDOMAIN"), 1);
     assert_int_equal(geti(q, "dropped", NULL), 1);
     assert_int_equal(geti(q, "forwarded", NULL), 2);
+    assert_int_equal(geti(q, "rrl_dropped", NULL), 6);
+    assert_int_equal(geti(q, "rrl_slipped", NULL), 7);
+    assert_int_equal(geti(q, "tcp_refused", NULL), 8);
+    assert_int_equal(geti(q, "tcp_evicted", NULL), 9);
+    assert_int_equal(geti(q, "tcp_timeouts", NULL), 10);
 
     json_t *u = json_object_get(root, "upstream");
     assert_keys(u, "queries,failures,timeouts,tcp_retries,pending,errors");
@@ -301,6 +312,13 @@ static void test_prometheus(void **state)
     assert_int_equal(count_prefix(text, "nanodns_responses_total{"), 2 * STATS_NRCODE);
     has_line(text, "nanodns_queries_dropped_total{transport=\"udp\"} 1");
     has_line(text, "nanodns_queries_forwarded_total 2");
+    has_line(text, "# TYPE nanodns_rrl_dropped_total counter");
+    has_line(text, "nanodns_rrl_dropped_total 6");
+    has_line(text, "nanodns_rrl_slipped_total 7");
+    has_line(text, "# TYPE nanodns_tcp_refused_total counter");
+    has_line(text, "nanodns_tcp_refused_total 8");
+    has_line(text, "nanodns_tcp_evicted_total 9");
+    has_line(text, "nanodns_tcp_timeouts_total 10");
 
     /* histograms: cumulative, +Inf equals _count, _sum in seconds */
     has_line(text, "# TYPE nanodns_query_duration_seconds histogram");
