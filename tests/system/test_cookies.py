@@ -243,6 +243,7 @@ def test_rotation_keeps_previous_secret(tmp_path):
         s.config_path.write_text(json.dumps(cfg))
         s.send_signal(signal.SIGHUP)
         s.wait_log("cookie secret changed", timeout=10)
+        s.wait_log("Config applied", timeout=10)  # logged after the publish
         r = ask(s, old)
         assert r.rcode() == dns.rcode.NOERROR and r.answer  # the old secret still holds
         new = reply_cookie(r)
