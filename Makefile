@@ -23,7 +23,7 @@ BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 # Linked: what every server uses. Headers only: libraries loaded on first use (src/util/dl.h).
 PKGS    := jansson liburcu liburcu-cds libuv nettle lmdb libsodium
-DL_PKGS := libmicrohttpd libcurl
+DL_PKGS := libmicrohttpd libcurl libsystemd
 FUZZ_SECONDS ?= 60
 
 # pkg-config is expanded lazily so that `make test` can install the packages first.

@@ -68,6 +68,7 @@ struct mgmt {
     int lfd;    /* listening socket, until libmicrohttpd owns it */
     int wakefd; /* eventfd: stop waiting */
     int family;
+    struct mgmt_limits limits;
     pthread_t waiter;
     bool waiting; /* the waiter thread runs (joined by mgmt_stop) */
 };
@@ -368,23 +369,26 @@ static int mgmt_start_daemon(struct mgmt *m, char *err, size_t errcap)
         flags |= MHD_USE_TLS;
     errno = 0;
     MHD_AccessHandlerCallback handler = m->update ? mgmt_update_handler : mgmt_handler;
+    /* The limits are the same for both listeners; libmicrohttpd takes them as unsigned int
+     * (0 per address: no limit). With a thread per connection, max_clients also bounds the
+     * threads. The timeout counts from a connection's last traffic, so a request sent a
+     * byte at a time within it still gets through: the per-address cap is what keeps one
+     * client from holding every slot that way. */
+    unsigned max = m->limits.max_clients, per_ip = m->limits.max_per_ip;
+    unsigned timeout = m->limits.timeout_s;
     if (m->tls_cert)
-        m->d = lm.start_daemon(flags, 0, NULL, NULL, handler, m, MHD_OPTION_HTTPS_MEM_KEY,
-                               m->tls_key, MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert,
-                               MHD_OPTION_LISTEN_SOCKET, m->lfd, MHD_OPTION_NOTIFY_COMPLETED,
-                               mgmt_done, m, MHD_OPTION_CONNECTION_LIMIT, 64u,
-                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                               MHD_OPTION_END);
+        m->d = lm.start_daemon(
+            flags, 0, NULL, NULL, handler, m, MHD_OPTION_HTTPS_MEM_KEY, m->tls_key,
+            MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert, MHD_OPTION_LISTEN_SOCKET, m->lfd,
+            MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m, MHD_OPTION_CONNECTION_LIMIT, max,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
     else
-        m->d = lm.start_daemon(flags, 0, NULL, NULL, handler, m, MHD_OPTION_LISTEN_SOCKET,
-                               m->lfd, MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m,
-                               MHD_OPTION_CONNECTION_LIMIT, 64u,
-                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
-                               MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                               MHD_OPTION_END);
+        m->d = lm.start_daemon(
+            flags, 0, NULL, NULL, handler, m, MHD_OPTION_LISTEN_SOCKET, m->lfd,
+            MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m, MHD_OPTION_CONNECTION_LIMIT, max,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
     if (!m->d) {
         snprintf(err, errcap, "%s", errno ? strerror(errno) : "cannot start the HTTP server");
         return -1;
@@ -418,12 +422,12 @@ static void *mgmt_wait_main(void *arg)
 }
 
 static int mgmt_listen(struct mgmt *m, const struct sockaddr *sa, socklen_t salen,
-                       struct mgmt **out, struct sockaddr_storage *bound, char *err,
-                       size_t errcap);
+                       struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap);
 static void mgmt_free(struct mgmt *m);
 
 int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops *ops,
-               struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap)
+               const struct mgmt_limits *limits, struct mgmt **out, struct sockaddr_storage *bound,
+               char *err, size_t errcap)
 {
     struct mgmt *m = calloc(1, sizeof(*m));
     if (!m) {
@@ -431,18 +435,20 @@ int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops
         return -ENOMEM;
     }
     m->ops = *ops;
+    m->limits = *limits;
     return mgmt_listen(m, sa, salen, out, bound, err, errcap);
 }
 
 int mgmt_start_update(const struct sockaddr *sa, socklen_t salen, mgmt_update_fn fn, void *ctx,
-                      const char *tls_cert, const char *tls_key, struct mgmt **out,
-                      struct sockaddr_storage *bound, char *err, size_t errcap)
+                      const char *tls_cert, const char *tls_key, const struct mgmt_limits *limits,
+                      struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap)
 {
     struct mgmt *m = calloc(1, sizeof(*m));
     if (!m) {
         snprintf(err, errcap, "out of memory");
         return -ENOMEM;
     }
+    m->limits = *limits;
     m->update = fn;
     m->update_ctx = ctx;
     if (tls_cert && tls_key) {

@@ -3,8 +3,9 @@
  * The management HTTP server (libmicrohttpd, a thread per connection so that a slow
  * /reload or /cluster never holds up a /health probe): routing, methods (404 and 405 with
  * JSON bodies), request bodies up to MGMT_MAX_BODY, and Bearer authentication of POST
- * requests and of GET /config/raw (the file holds the token) when a token is set (compared in constant time). What each endpoint answers is
- * up to the `mgmt_ops` (server/api.c); this file only speaks HTTP.
+ * requests and of GET /config/raw (the file holds the token) when a token is set (compared in
+ * constant time). What each endpoint answers is up to the `mgmt_ops` (server/api.c); this file only
+ * speaks HTTP.
  */
 
 #include <stdbool.h>
@@ -36,9 +37,20 @@ struct mgmt_ops {
 
 struct mgmt;
 
+/* Connection limits of a listener (server.http_max_clients, http_max_per_ip, http_timeout),
+ * handed to libmicrohttpd: past max_clients or max_per_ip a new connection is closed at
+ * once; a connection with no traffic for timeout_s is closed, which also ends a client that
+ * sends its request too slowly (slowloris). */
+struct mgmt_limits {
+    unsigned max_clients;
+    unsigned max_per_ip; /* 0: no limit */
+    unsigned timeout_s;
+};
+
 /* Listens on `sa` (port 0: the kernel picks one); the bound address is in *bound. */
 int mgmt_start(const struct sockaddr *sa, socklen_t salen, const struct mgmt_ops *ops,
-               struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap);
+               const struct mgmt_limits *limits, struct mgmt **out, struct sockaddr_storage *bound,
+               char *err, size_t errcap);
 void mgmt_stop(struct mgmt *m);
 
 /* The update listener (update/, ../shared/reference/dyndns-compat.md): GET or POST
@@ -54,8 +66,8 @@ struct mgmt_update_req {
 };
 typedef void (*mgmt_update_fn)(void *ctx, const struct mgmt_update_req *q, struct mgmt_resp *r);
 int mgmt_start_update(const struct sockaddr *sa, socklen_t salen, mgmt_update_fn fn, void *ctx,
-                      const char *tls_cert, const char *tls_key, struct mgmt **out,
-                      struct sockaddr_storage *bound, char *err, size_t errcap);
+                      const char *tls_cert, const char *tls_key, const struct mgmt_limits *limits,
+                      struct mgmt **out, struct sockaddr_storage *bound, char *err, size_t errcap);
 
 /* A JSON error body {"error": text} with `status`. */
 void mgmt_error(struct mgmt_resp *r, unsigned status, const char *text);

@@ -2,12 +2,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/filter.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,6 +54,93 @@ int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *s
     return 0;
 }
 
+/* Sockets passed by a service manager, waiting for their listener (net_addr_reserve). */
+#define NET_ADDR_RESERVED 4
+static struct {
+    struct sockaddr_storage ss;
+    int type;
+    int fd; /* -1: free slot */
+} net_addr_reserved[NET_ADDR_RESERVED] = {{.fd = -1}, {.fd = -1}, {.fd = -1}, {.fd = -1}};
+static pthread_mutex_t net_addr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool net_addr_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+               !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+    }
+    return false;
+}
+
+/* The reserved socket for (sa, socktype), taken out of the table, or -1. */
+static int net_addr_take_reserved(const struct sockaddr *sa, int socktype)
+{
+    int fd = -1;
+    pthread_mutex_lock(&net_addr_lock);
+    for (int i = 0; i < NET_ADDR_RESERVED && fd < 0; i++) {
+        if (net_addr_reserved[i].fd >= 0 && net_addr_reserved[i].type == socktype &&
+            net_addr_same((struct sockaddr *)&net_addr_reserved[i].ss, sa)) {
+            fd = net_addr_reserved[i].fd;
+            net_addr_reserved[i].fd = -1;
+        }
+    }
+    pthread_mutex_unlock(&net_addr_lock);
+    return fd;
+}
+
+int net_addr_reserve(const struct sockaddr *sa, socklen_t salen, int socktype, int fd)
+{
+    int r = -ENOSPC;
+    if (salen > sizeof(struct sockaddr_storage))
+        return -EINVAL;
+    pthread_mutex_lock(&net_addr_lock);
+    for (int i = 0; i < NET_ADDR_RESERVED && r; i++) {
+        if (net_addr_reserved[i].fd < 0) {
+            memcpy(&net_addr_reserved[i].ss, sa, salen);
+            net_addr_reserved[i].type = socktype;
+            net_addr_reserved[i].fd = fd;
+            r = 0;
+        }
+    }
+    pthread_mutex_unlock(&net_addr_lock);
+    return r;
+}
+
+void net_addr_reserve_clear(void)
+{
+    pthread_mutex_lock(&net_addr_lock);
+    for (int i = 0; i < NET_ADDR_RESERVED; i++) {
+        if (net_addr_reserved[i].fd >= 0)
+            close(net_addr_reserved[i].fd);
+        net_addr_reserved[i].fd = -1;
+    }
+    pthread_mutex_unlock(&net_addr_lock);
+}
+
+int net_addr_adopt(int fd, int socktype)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_NONBLOCK && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -errno;
+    if (socktype != SOCK_STREAM)
+        return 0;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+        return -errno;
+    if (!listening && listen(fd, SOMAXCONN) < 0)
+        return -errno;
+    return 0;
+}
+
 static int net_addr_bind_opt(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog,
                              bool reuseport)
 {
@@ -79,6 +168,9 @@ static int net_addr_bind_opt(const struct sockaddr *sa, socklen_t salen, int soc
 
 int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog)
 {
+    int fd = net_addr_take_reserved(sa, socktype);
+    if (fd >= 0)
+        return fd;
     return net_addr_bind_opt(sa, salen, socktype, backlog, false);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /*
  * Socket addresses for the transports: resolving a listen address, binding the DNS
- * sockets, printing an address for logs. Control plane helpers; any thread.
+ * sockets, printing an address for logs, adopting sockets a service manager passed
+ * (systemd socket activation). Control plane helpers; any thread.
  */
 
 #include <stddef.h>
@@ -19,7 +20,8 @@ int net_addr_resolve(const char *host, uint16_t port, struct sockaddr_storage *s
                      const char **why);
 
 /* Creates and binds a socket (SOCK_DGRAM or SOCK_STREAM, listening for the latter) with
- * SO_REUSEADDR, dual-stack for "::". Returns the fd or -errno. */
+ * SO_REUSEADDR, dual-stack for "::". A passed socket reserved for exactly this address and
+ * type (net_addr_reserve) is returned instead. Returns the fd or -errno. */
 int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int backlog);
 
 /* Binds `n` UDP sockets to the same address with SO_REUSEPORT (the kernel spreads clients
@@ -34,3 +36,17 @@ int net_addr_bind(const struct sockaddr *sa, socklen_t salen, int socktype, int 
  * receive queue it would hand everything to one worker. Returns 0 or -errno. */
 int net_addr_bind_udp_group(const struct sockaddr *sa, socklen_t salen, int n, int steer_cpus,
                             int *fds);
+
+/* Brings a passed socket of `socktype` into the state net_addr_bind leaves its own sockets
+ * in: close-on-exec, blocking (the UDP workers block in recvmmsg; libuv and libmicrohttpd
+ * make theirs non-blocking themselves), and a stream socket listening (with the backlog the
+ * service manager chose, when it listens already). Returns 0 or -errno. */
+int net_addr_adopt(int fd, int socktype);
+
+/* Hands an adopted socket to the listener that will be bound on exactly `sa` (address and
+ * port) with `socktype`: net_addr_bind then returns `fd` instead of binding a new socket.
+ * For listeners bound inside other modules (the HTTP servers), which need not know where
+ * their socket came from. Returns 0, or -ENOSPC when 4 are waiting already. */
+int net_addr_reserve(const struct sockaddr *sa, socklen_t salen, int socktype, int fd);
+/* Closes the reserved sockets that no net_addr_bind took. */
+void net_addr_reserve_clear(void);

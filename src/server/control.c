@@ -17,6 +17,7 @@
 #include "conf/persist.h"
 #include "conf/schema.h"
 #include "server/server_int.h"
+#include "server/systemd.h"
 #include "util/log.h"
 
 #define CONFIG_LOG "nanodns.config"
@@ -428,6 +429,7 @@ static void ctl_apply(struct server *srv, struct ctl_job *j)
     struct net_tcp_opts topts = {
         .idle_timeout_ms = (uint32_t)nc->server.tcp_idle_timeout * 1000u,
         .max_clients = (uint32_t)nc->server.tcp_max_clients,
+        .max_per_ip = (uint32_t)nc->server.tcp_max_per_ip,
     };
     if (srv->tcp)
         net_tcp_set_opts(srv->tcp, &topts);
@@ -475,6 +477,11 @@ static void ctl_after(uv_work_t *w, int status)
         log_error(CONFIG_LOG, "Config not applied (%s): %s; the running config keeps serving",
                   ctl_origin_name(j->origin), e ? e : "?");
     }
+    if (j->origin == CTL_SIGHUP && !atomic_load(&srv->stopping))
+        systemd_ready("%s config v%lld: %zu zones, %zu records",
+                      j->http >= 400 ? "Reload failed; serving" : "Serving",
+                      (long long)srv->conf->server.config_version, srv->conf->nzones,
+                      srv->conf->nrecords);
     ctl_finish(srv, j);
     ctl_pump(srv);
 }
@@ -503,6 +510,8 @@ static void ctl_pump(struct server *srv)
         srv->job_running = false;
         ctl_fail(j, 500, "cannot queue the reload: %s", uv_strerror(r));
         ctl_finish(srv, j);
+    } else if (j->origin == CTL_SIGHUP) {
+        systemd_reloading(); /* `systemctl reload`: READY=1 follows in ctl_after */
     }
 }
 
@@ -565,6 +574,8 @@ int ctl_init(struct server *srv)
     srv->jobs_async.data = srv;
     uv_timer_init(&srv->loop, &srv->settle);
     srv->settle.data = srv;
+    /* On this loop, so that a hung control thread stops the keep-alives. */
+    systemd_watchdog_start(&srv->loop);
     if (!srv->path)
         return 0;
     /* The folder is watched, not the file: an editor's rename-over keeps working. */
@@ -604,6 +615,7 @@ void ctl_close(struct server *srv)
     }
     uv_close((uv_handle_t *)&srv->jobs_async, NULL);
     uv_close((uv_handle_t *)&srv->settle, NULL);
+    systemd_watchdog_close();
     if (srv->watching) {
         uv_close((uv_handle_t *)&srv->watch, NULL);
         uv_close((uv_handle_t *)&srv->poll, NULL);

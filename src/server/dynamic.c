@@ -205,7 +205,10 @@ int server_update_start(struct server *srv)
             return -1;
         }
     }
-    int r = mgmt_start_update((struct sockaddr *)&ss, sl, server_on_update, srv, cert, key,
+    struct mgmt_limits lim = {.max_clients = (unsigned)c->server.http_max_clients,
+                              .max_per_ip = (unsigned)c->server.http_max_per_ip,
+                              .timeout_s = (unsigned)c->server.http_timeout};
+    int r = mgmt_start_update((struct sockaddr *)&ss, sl, server_on_update, srv, cert, key, &lim,
                               &srv->update, &bound, err, sizeof(err));
     if (key)
         explicit_bzero(key, strlen(key));

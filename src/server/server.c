@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 #include "net/tcp.h"
 #include "net/udp.h"
 #include "server/forward.h"
+#include "server/privs.h"
 #include "server/server_int.h"
+#include "server/systemd.h"
 #include "stats/stats.h"
 #include "sync/peer.h"
 #include "util/err.h"
@@ -52,6 +55,7 @@ static struct net_tcp_opts server_tcp_opts(const struct conf *c)
     return (struct net_tcp_opts){
         .idle_timeout_ms = (uint32_t)c->server.tcp_idle_timeout * 1000u,
         .max_clients = (uint32_t)c->server.tcp_max_clients,
+        .max_per_ip = (uint32_t)c->server.tcp_max_per_ip,
     };
 }
 
@@ -67,6 +71,7 @@ static void server_on_signal(uv_signal_t *h, int signum)
         return;
     }
     log_info(SERVER_LOG, "Received shutdown signal");
+    systemd_stopping();
     atomic_store(&srv->stopping, true);
     ctl_close(srv);
     server_dyn_close(srv);
@@ -110,10 +115,48 @@ static int server_steer_cpus(const struct conf_server *cs, int workers)
     return workers > cpus ? cpus : 0;
 }
 
+/* DNS on the sockets systemd passed (server/systemd.h), which win over server.host and
+ * server.port. Each UDP worker reads one of them; with fewer sockets than workers they share
+ * them, each worker with its own duplicate of the descriptor (shut down and closed as its
+ * own), which recvmmsg allows: the kernel hands a datagram to one waiting reader. A
+ * SO_REUSEPORT group per worker cannot be built here: a socket joins a group only under the
+ * uid that created the group, and systemd's sockets are root's. A transport with no socket
+ * passed stays off. */
+static int server_bind_passed(struct server *srv, const struct systemd_sockets *p, int *tcp_fd)
+{
+    int n = p->nudp ? server_workers(&srv->conf->server) : 0;
+    if (n < p->nudp)
+        n = p->nudp;
+    for (int i = 0; i < n; i++) {
+        srv->udp_fds[i] = i < p->nudp ? p->udp[i] : fcntl(p->udp[i % p->nudp], F_DUPFD_CLOEXEC, 3);
+        if (srv->udp_fds[i] < 0) {
+            log_error(SERVER_LOG, "Cannot share the passed UDP socket: %s", strerror(errno));
+            while (i-- > p->nudp)
+                close(srv->udp_fds[i]);
+            return -1;
+        }
+    }
+    srv->nudp = n;
+    socklen_t bl = sizeof(srv->bound);
+    getsockname(n ? srv->udp_fds[0] : p->tcp, (struct sockaddr *)&srv->bound, &bl);
+    *tcp_fd = p->tcp;
+    log_info(SERVER_LOG,
+             "DNS on the sockets systemd passed (%d udp, %d tcp; %d UDP worker%s); server.host "
+             "and server.port are not used",
+             p->nudp, p->tcp >= 0, n, n == 1 ? "" : "s");
+    if (!p->nudp)
+        log_warning(SERVER_LOG, "No datagram socket named dns was passed: DNS over UDP is off");
+    if (p->tcp < 0)
+        log_warning(SERVER_LOG, "No stream socket named dns was passed: DNS over TCP is off");
+    return 0;
+}
+
 /* Binds UDP and TCP on the configured address. Port 0 picks one free port for both: the
  * kernel chooses it for UDP, and when TCP cannot have the same number another is tried. */
-static int server_bind(struct server *srv, int *tcp_fd)
+static int server_bind(struct server *srv, const struct systemd_sockets *passed, int *tcp_fd)
 {
+    if (systemd_sockets_dns(passed))
+        return server_bind_passed(srv, passed, tcp_fd);
     const struct conf_server *cs = &srv->conf->server;
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -183,8 +226,12 @@ static int server_start_mgmt(struct server *srv)
         return -1;
     }
     struct mgmt_ops ops = server_api_ops(srv);
+    struct mgmt_limits lim = {.max_clients = (unsigned)cs->http_max_clients,
+                              .max_per_ip = (unsigned)cs->http_max_per_ip,
+                              .timeout_s = (unsigned)cs->http_timeout};
     char err[256];
-    if (mgmt_start((struct sockaddr *)&ss, sl, &ops, &srv->mgmt, &bound, err, sizeof(err))) {
+    if (mgmt_start((struct sockaddr *)&ss, sl, &ops, &lim, &srv->mgmt, &bound, err,
+                   sizeof(err))) {
         log_error(SERVER_LOG, "Cannot listen on %s:%lld for the management API: %s",
                   cs->mgmt_host, (long long)cs->mgmt_port, err);
         return -1;
@@ -201,6 +248,91 @@ static int server_start_mgmt(struct server *srv)
     return 0;
 }
 
+/* A management API socket passed by systemd turns the API on at its address, as if
+ * --mgmt-host and --mgmt-port named it (the overrides hold for every reload too); the
+ * listener gets the socket from net_addr_bind. `host` keeps the text for srv->ov. */
+static int server_passed_mgmt(struct server *srv, int fd, char *host, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int r = getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ? -errno : 0;
+    if (r == 0)
+        r = net_addr_reserve((struct sockaddr *)&ss, sl, SOCK_STREAM, fd);
+    if (r < 0) {
+        log_error(SERVER_LOG, "Cannot use the passed management socket: %s", strerror(-r));
+        return -1;
+    }
+    net_addr_host((struct sockaddr *)&ss, host, cap);
+    srv->ov.mgmt_host = host;
+    srv->ov.mgmt_port = net_addr_port((struct sockaddr *)&ss);
+    log_info(SERVER_LOG, "Management API on the socket systemd passed; server.mgmt_host and "
+                         "server.mgmt_port are not used");
+    return 0;
+}
+
+/* An update socket passed by systemd replaces the configured address of the update
+ * listener. Whether there is a listener at all stays the config's decision, since it needs
+ * the dynamic DNS state: with server.update_port 0 the socket is closed. */
+static int server_passed_update(struct server *srv, int fd)
+{
+    const struct conf_server *cs = &srv->conf->server;
+    if (!cs->update_port) {
+        log_warning(SERVER_LOG, "Closing the update socket systemd passed: server.update_port "
+                                "is 0, so the update listener is off");
+        close(fd);
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    const char *why = NULL;
+    if (net_addr_resolve(cs->update_host, (uint16_t)cs->update_port, &ss, &sl, &why) ||
+        net_addr_reserve((struct sockaddr *)&ss, sl, SOCK_STREAM, fd)) {
+        log_error(SERVER_LOG, "Cannot use the passed update socket: %s",
+                  why ? why : "too many passed sockets");
+        return -1;
+    }
+    log_info(SERVER_LOG, "Update listener on the socket systemd passed; server.update_host and "
+                         "server.update_port are not used");
+    return 0;
+}
+
+/* After every socket is bound, the state store open and the TLS files read: the state
+ * folder goes to the user (the store writes there later, and the next start must be able
+ * to), then the process becomes that user (server/privs.h). */
+static int server_drop_privs(struct server *srv, const struct privs *p)
+{
+    if (!privs_active(p))
+        return 0;
+    char err[512];
+    if ((srv->dyn && privs_chown_dir(p, srv->conf->state_path, err, sizeof(err))) ||
+        privs_drop(p, err, sizeof(err))) {
+        log_error(SERVER_LOG, "Cannot drop privileges: %s", err);
+        return -1;
+    }
+    if (!p->set_user) {
+        log_info(SERVER_LOG, "Running with group %s (gid %u); the user stays root", p->group,
+                 (unsigned)p->gid);
+        return 0;
+    }
+    log_info(SERVER_LOG, "Running as user %s (uid %u), group %s (gid %u)", p->user,
+             (unsigned)p->uid, p->group, (unsigned)p->gid);
+    /* Config changes from the API and from peers are written beside the file (write-temp,
+     * rename): say so now rather than at the first change. */
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", srv->path ? srv->path : ".");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        snprintf(dir, sizeof(dir), ".");
+    if (srv->path && access(dir, W_OK | X_OK) != 0)
+        log_warning(SERVER_LOG,
+                    "The config folder %s is not writable by %s: changes from the "
+                    "management API and from peers cannot be saved",
+                    dir, p->user);
+    return 0;
+}
+
 int server_run(const char *config_path, const struct conf_overrides *ov)
 {
     struct server srv;
@@ -209,6 +341,12 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     srv.ov = *ov;
     clock_gettime(CLOCK_MONOTONIC, &srv.started);
     pthread_mutex_init(&srv.info_lock, NULL);
+    /* Sockets passed by systemd first: a passed management socket overrides the config. */
+    struct systemd_sockets passed;
+    char mgmt_host[64];
+    if (systemd_init() || systemd_listen(&passed) ||
+        (passed.mgmt >= 0 && server_passed_mgmt(&srv, passed.mgmt, mgmt_host, sizeof(mgmt_host))))
+        return 1;
 
     struct conf_diag d;
     struct snap *snap = NULL;
@@ -224,7 +362,17 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     log_setup(srv.conf->log_level, srv.conf->log_format);
     server_log_diag(&d);
     conf_diag_deinit(&d);
-    if (server_dyn_open(&srv, &snap)) {
+    /* An unknown user fails now, before anything is bound or created. */
+    struct privs privs;
+    char perr[512];
+    if (privs_resolve(srv.conf->server.user, srv.conf->server.group, &privs, perr, sizeof(perr))) {
+        log_error(SERVER_LOG, "%s", perr);
+        snap_free(snap);
+        conf_free(srv.conf);
+        return 1;
+    }
+    if (server_dyn_open(&srv, &snap) ||
+        (passed.update >= 0 && server_passed_update(&srv, passed.update))) {
         snap_free(snap);
         dyn_free(srv.dyn);
         conf_free(srv.conf);
@@ -247,7 +395,8 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     int tcp_fd = -1;
     bool ctl = false;
     snap_thread_online();
-    if (server_bind(&srv, &tcp_fd))
+    bool bound = server_bind(&srv, &passed, &tcp_fd) == 0;
+    if (!bound)
         snap_free(snap);
     else {
         server_cookie_prepare(&srv, snap);
@@ -256,7 +405,12 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     server_forward_prepare(&srv.fwd);
     struct net_hooks hooks = server_forward_hooks(&srv.fwd);
     hooks.update = server_dns_update;
-    r = srv.nudp ? net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp) : 0;
+    /* When root is to be dropped, no query is answered before: the workers start after the
+     * switch (what they gain by starting first is a millisecond, and only matters for the
+     * example config's start-up, which drops nothing). */
+    bool udp_late = privs_active(&privs);
+    r = srv.nudp && !udp_late ? net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp)
+                              : 0;
 
     log_info(CONFIG_LOG, "Loaded config from %s  (v%lld  %zu records  %zu zones  checksum=%s)",
              srv.path ? srv.path : "the embedded example", (long long)cs->config_version,
@@ -272,7 +426,7 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     uv_signal_start(&srv.sighup, server_on_signal, SIGHUP);
     pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 
-    if (!srv.nudp)
+    if (!bound)
         goto out; /* server_bind said why */
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
@@ -286,7 +440,7 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     }
     srv.fwd_ready = true;
     struct net_tcp_opts topts = server_tcp_opts(srv.conf);
-    r = net_tcp_start(&srv.loop, tcp_fd, &srv.slot, &topts, &hooks, &srv.tcp);
+    r = tcp_fd < 0 ? 0 : net_tcp_start(&srv.loop, tcp_fd, &srv.slot, &topts, &hooks, &srv.tcp);
     if (r < 0) {
         log_error(SERVER_LOG, "Cannot serve TCP: %s", uv_strerror(r));
         close(tcp_fd);
@@ -303,12 +457,30 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     char host[64];
     const struct sockaddr *sa = (const struct sockaddr *)&srv.bound;
     net_addr_host(sa, host, sizeof(host));
-    log_info(SERVER_LOG, "NanoDNS listening on udp %s:%u", host, net_addr_port(sa));
-    log_info(SERVER_LOG, "NanoDNS listening on tcp %s:%u", host, net_addr_port(sa));
+    if (srv.nudp)
+        log_info(SERVER_LOG, "NanoDNS listening on udp %s:%u", host, net_addr_port(sa));
+    /* Passed sockets may put TCP on another address than UDP. */
+    struct sockaddr_storage tcp_addr;
+    socklen_t tcp_len = sizeof(tcp_addr);
+    if (tcp_fd >= 0 && getsockname(tcp_fd, (struct sockaddr *)&tcp_addr, &tcp_len) == 0) {
+        net_addr_host((struct sockaddr *)&tcp_addr, host, sizeof(host));
+        log_info(SERVER_LOG, "NanoDNS listening on tcp %s:%u", host,
+                 net_addr_port((struct sockaddr *)&tcp_addr));
+    }
     if (server_start_mgmt(&srv))
         goto out;
     if (server_update_start(&srv))
         goto out;
+    /* Every socket is bound and every file that needs root is read. */
+    if (server_drop_privs(&srv, &privs))
+        goto out;
+    if (udp_late && srv.nudp) {
+        r = net_udp_start(srv.udp_fds, srv.nudp, &srv.slot, &hooks, &srv.udp);
+        if (r < 0) {
+            log_error(SERVER_LOG, "Cannot start the UDP workers: %s", err_str(r));
+            goto out;
+        }
+    }
     server_dyn_arm(&srv);
     struct sync_ops sops = server_sync_ops(&srv);
     if (sync_start(&sops, &srv.sync)) {
@@ -321,6 +493,8 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
         log_info(SERVER_LOG, "Peers: %s", list);
     }
     atomic_store(&srv.ready, true);
+    systemd_ready("Serving config v%lld: %zu zones, %zu records", (long long)cs->config_version,
+                  srv.conf->nzones, srv.conf->nrecords);
     status = 0;
 
 out:
@@ -346,6 +520,7 @@ out:
     peer_abort_all();
     mgmt_stop(srv.mgmt);
     server_update_stop(&srv);
+    net_addr_reserve_clear(); /* passed sockets no listener took (start failed first) */
     sync_stop(srv.sync);
     /* Workers next: they may still hand questions to the forwarder until they stop. */
     net_udp_stop(srv.udp);

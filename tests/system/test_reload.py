@@ -557,7 +557,8 @@ def test_command_line_overrides_survive_reload(tmp_path):
 
 
 def test_concurrent_reloads_get_distinct_versions(nodes):
-    n = mk(nodes)
+    # Ten requests at once from one address: above server.http_max_per_ip's default of 8.
+    n = mk(nodes, http_max_per_ip=16)
     results = []
 
     def one():
