@@ -19,7 +19,9 @@ TSAN_LIB     := $(BUILD)/tsan/libnanodns.a
 TSAN_MODEL   := $(BUILD)/tsan/tests/tsan/urcu_model.o
 TSAN_WRAP    := -Wl,--wrap=rcu_dereference_sym,--wrap=rcu_xchg_pointer_sym \
                 -Wl,--wrap=urcu_memb_read_lock,--wrap=urcu_memb_read_unlock \
-                -Wl,--wrap=urcu_memb_synchronize_rcu
+                -Wl,--wrap=urcu_memb_synchronize_rcu,--wrap=urcu_memb_call_rcu \
+                -Wl,--wrap=urcu_memb_barrier,--wrap=cds_lfht_destroy \
+                -Wl,--wrap=cds_lfht_lookup,--wrap=cds_lfht_add_replace,--wrap=cds_lfht_del
 TSAN_TIMEOUT ?= 300
 TSAN_ENV      = TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:history_size=7$(TSAN_OPTIONS_EXTRA:%=:%)"
 
