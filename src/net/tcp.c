@@ -19,7 +19,8 @@
  * buckets and keyed with SipHash under a random key, so a client cannot aim many addresses
  * at one chain; a node exists only while a live connection from its address does, so the
  * table never holds more nodes than live connections. Addresses are compared as 16-byte
- * IPv6, IPv4 as IPv4-mapped, so a client cannot double its quota by using both forms.
+ * IPv6, IPv4 as IPv4-mapped, so a client cannot double its quota by using both forms; a
+ * native IPv6 address counts as its /64.
  *
  * Back-pressure. Messages are answered from the read buffer while the connection's unsent
  * replies stay below TCP_PENDING_MAX; past it the rest stays buffered and reading stops
@@ -130,7 +131,12 @@ static void tcp_addr_key(const struct sockaddr_storage *ss, uint8_t out[16])
         out[10] = out[11] = 0xff;
         memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
     } else if (ss->ss_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        memcpy(out, a, 16);
+        /* A native IPv6 client counts per /64: a host is handed a whole /64 and could
+         * otherwise open tcp_max_per_ip connections from each of its addresses. */
+        if (!IN6_IS_ADDR_V4MAPPED(a))
+            memset(out + 8, 0, 8);
     }
 }
 
