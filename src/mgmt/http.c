@@ -1,3 +1,45 @@
+/*
+ * The HTTP listeners (management API and update listener) on libmicrohttpd, loaded with
+ * dlopen when the first client connects. libmicrohttpd runs a thread per connection here,
+ * plus its own accepting thread, so the connection callbacks below run on the accepting
+ * thread and the request handlers on the connection threads.
+ *
+ * Slowloris defence. libmicrohttpd's connection timeout counts from the last byte received,
+ * so a client that drips a header byte every few seconds is never timed out, and at its
+ * connection limit it refuses newcomers instead of making room. Two rules of our own fix
+ * that, driven by libmicrohttpd's connection notifications:
+ *
+ * - Request deadline. Each connection keeps the time its current request began: when the
+ *   connection opened, or when the previous answer was sent (mgmt_done). A connection that
+ *   has not delivered a whole request (headers and body) within http_timeout of that
+ *   moment is closed, however many bytes it keeps sending; an idle keep-alive connection
+ *   goes the same way. The check runs in a sweeper thread that sleeps until the earliest
+ *   deadline (never later: a deadline set after it went to sleep is at least http_timeout
+ *   away) and at every new connection. libmicrohttpd's own timeout is set a second longer
+ *   and remains as the backstop while a request is answered (a client that stops reading
+ *   its answer), so the deadline, not the race between two timers, decides the others.
+ * - Eviction. libmicrohttpd's connection limit is set a little above http_max_clients so
+ *   that a newcomer is accepted; we then enforce http_max_clients ourselves: over it, the
+ *   oldest connection that is not being answered (idle keep-alive, or still sending its
+ *   request; "oldest" by the start of its current request, so the one closest to its
+ *   deadline) is closed to make room. When every other connection is being answered, the
+ *   newcomer is closed instead. A connection is "being answered" from the handler call
+ *   that finds its request complete (or answers it early, e.g. 404) until libmicrohttpd
+ *   reports the answer sent (mgmt_done); nothing here suspends connections. The per-address
+ *   limit stays libmicrohttpd's.
+ *
+ * Closing means shutdown(fd, SHUT_RDWR), never close(): the connection's thread then sees the
+ * end of the stream and libmicrohttpd tears the connection down itself (with TLS too). The
+ * fd stays valid until then: libmicrohttpd reports NOTIFY_CLOSED, where we forget the
+ * connection under the lock, before it closes the socket, so we never touch a reused fd.
+ *
+ * Locking: one mutex per listener guards its connection list, taken by the accepting thread
+ * (notifications), the connection threads (handler, mgmt_done) and the sweeper, only for a
+ * few list operations. The list is kept in order of request start: a connection moves to
+ * the tail when its request starts, so the first idle one is both the eviction candidate and
+ * the earliest deadline. Counters http_evicted and http_timeouts go into one stats block the
+ * listeners share (stats_atomic_inc).
+ */
 #include "mgmt/http.h"
 
 #include <errno.h>
@@ -13,9 +55,11 @@
 #include <pthread.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/addr.h"
+#include "stats/stats.h"
 #include "util/dl.h"
 #include "util/log.h"
 
@@ -71,6 +115,24 @@ struct mgmt {
     struct mgmt_limits limits;
     pthread_t waiter;
     bool waiting; /* the waiter thread runs (joined by mgmt_stop) */
+
+    /* The open connections (the design note above), under `lock`. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* the sweeper: stop */
+    struct mgmt_conn *head, *tail;
+    unsigned live; /* connections in the list not yet shut down by us */
+    bool stopping; /* the sweeper: stop */
+    pthread_t sweeper;
+    bool sweeping; /* the sweeper thread runs (joined by mgmt_stop) */
+};
+
+/* One open connection: libmicrohttpd's socket context, freed at NOTIFY_CLOSED. */
+struct mgmt_conn {
+    struct mgmt_conn *prev, *next;
+    int fd;
+    uint64_t since_ms; /* CLOCK_MONOTONIC: the start of the current request */
+    bool answering;    /* the request is complete and being answered */
+    bool closing;      /* shut down by us, waiting for NOTIFY_CLOSED */
 };
 
 /* Per request: the body read so far. */
@@ -79,6 +141,184 @@ struct mgmt_req {
     size_t len, cap;
     bool too_big;
 };
+
+/* The HTTP counters of every listener: one stats block, allocated once, summed by stats_sum
+ * with the others and freed by stats_free_all at exit (after mgmt_stop). NULL when out of
+ * memory: nothing is counted then. */
+static struct stats_block *mgmt_stats;
+static pthread_once_t mgmt_stats_once = PTHREAD_ONCE_INIT;
+
+static void mgmt_stats_init(void)
+{
+    mgmt_stats = stats_block_new();
+}
+
+static uint64_t mgmt_now_ms(void)
+{
+    return stats_now_ns() / 1000000u;
+}
+
+static void mgmt_conn_unlink(struct mgmt *m, struct mgmt_conn *k)
+{
+    *(k->prev ? &k->prev->next : &m->head) = k->next;
+    *(k->next ? &k->next->prev : &m->tail) = k->prev;
+    k->prev = k->next = NULL;
+}
+
+/* Appends at the tail, as the connection whose request started last. */
+static void mgmt_conn_append(struct mgmt *m, struct mgmt_conn *k)
+{
+    k->prev = m->tail;
+    k->next = NULL;
+    *(m->tail ? &m->tail->next : &m->head) = k;
+    m->tail = k;
+}
+
+/* Under m->lock. libmicrohttpd sees the end of the stream on the connection's thread and
+ * closes it there; the entry stays until NOTIFY_CLOSED, no longer counted. */
+static void mgmt_conn_close(struct mgmt *m, struct mgmt_conn *k)
+{
+    shutdown(k->fd, SHUT_RDWR);
+    k->closing = true;
+    m->live--;
+}
+
+/* Under m->lock: closes the connections past their request deadline and returns when the
+ * next one falls due (at the latest now + timeout: the deadline of one not yet open). Idle
+ * connections are in order of request start, so the first one still in time ends the walk. */
+static uint64_t mgmt_sweep(struct mgmt *m, uint64_t now)
+{
+    uint64_t timeout = (uint64_t)m->limits.timeout_s * 1000u;
+    for (struct mgmt_conn *k = m->head, *next; k; k = next) {
+        next = k->next;
+        if (k->answering || k->closing)
+            continue;
+        if (now - k->since_ms < timeout)
+            return k->since_ms + timeout;
+        mgmt_conn_close(m, k);
+        if (mgmt_stats)
+            stats_atomic_inc(&mgmt_stats->http_timeouts);
+    }
+    return now + timeout;
+}
+
+/* Under m->lock, with `k` just opened: over max_clients, closes the oldest connection not
+ * being answered, or `k` itself when every other one is being answered. */
+static void mgmt_make_room(struct mgmt *m, struct mgmt_conn *k)
+{
+    while (m->live > m->limits.max_clients) {
+        struct mgmt_conn *v = m->head;
+        while (v && (v == k || v->answering || v->closing))
+            v = v->next;
+        if (!v) {
+            mgmt_conn_close(m, k);
+            return;
+        }
+        mgmt_conn_close(m, v);
+        if (mgmt_stats)
+            stats_atomic_inc(&mgmt_stats->http_evicted);
+    }
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION, on libmicrohttpd's accepting thread. */
+static void mgmt_notify(void *cls, struct MHD_Connection *c, void **ctx,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    struct mgmt *m = cls;
+    struct mgmt_conn *k = *ctx;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (!k)
+            return;
+        pthread_mutex_lock(&m->lock);
+        mgmt_conn_unlink(m, k);
+        if (!k->closing)
+            m->live--;
+        pthread_mutex_unlock(&m->lock);
+        free(k);
+        *ctx = NULL;
+        return;
+    }
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    const union MHD_ConnectionInfo *ci =
+        lm.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return; /* not expected; libmicrohttpd's own limits still hold it */
+    k = calloc(1, sizeof(*k));
+    if (!k) {
+        /* Untracked, it would escape the deadline and the limit: refuse it. */
+        shutdown(ci->connect_fd, SHUT_RDWR);
+        return;
+    }
+    k->fd = ci->connect_fd;
+    pthread_mutex_lock(&m->lock);
+    uint64_t now = mgmt_now_ms();
+    mgmt_sweep(m, now); /* expired connections make room before anyone is evicted */
+    k->since_ms = now;
+    mgmt_conn_append(m, k);
+    m->live++;
+    mgmt_make_room(m, k);
+    pthread_mutex_unlock(&m->lock);
+    *ctx = k;
+}
+
+static struct mgmt_conn *mgmt_conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        lm.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request on `c` is complete, or answered before it is: from now until mgmt_done the
+ * connection is neither evicted nor held to the deadline (a slow /reload is not the
+ * client's fault). On the connection's thread. */
+static void mgmt_conn_answering(struct mgmt *m, struct MHD_Connection *c)
+{
+    struct mgmt_conn *k = mgmt_conn_of(c);
+    if (!k)
+        return;
+    pthread_mutex_lock(&m->lock);
+    k->answering = true;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* The sweeper thread: sleeps until the earliest deadline, closes what is due. */
+static void *mgmt_sweep_main(void *arg)
+{
+    struct mgmt *m = arg;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stopping) {
+        uint64_t at = mgmt_sweep(m, mgmt_now_ms());
+        struct timespec ts = {.tv_sec = (time_t)(at / 1000u),
+                              .tv_nsec = (long)(at % 1000u) * 1000000L};
+        pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+static int mgmt_sweeper_start(struct mgmt *m)
+{
+    m->stopping = false;
+    int r = pthread_create(&m->sweeper, NULL, mgmt_sweep_main, m);
+    if (r)
+        return -r;
+    pthread_setname_np(m->sweeper, m->update ? "nanodns-upd-dl" : "nanodns-http-dl");
+    m->sweeping = true;
+    return 0;
+}
+
+static void mgmt_sweeper_stop(struct mgmt *m)
+{
+    if (!m->sweeping)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->stopping = true;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->sweeper, NULL);
+    m->sweeping = false;
+}
 
 enum mgmt_route { R_HEALTH, R_READY, R_METRICS, R_CLUSTER, R_RAW, R_RELOAD, R_SYNC, R_NONE };
 
@@ -112,9 +352,10 @@ bool mgmt_wants_prometheus(const char *accept, const char *format)
     return strcasestr(accept, "text/plain") || strcasestr(accept, "application/openmetrics-text");
 }
 
-static enum MHD_Result mgmt_send(struct MHD_Connection *c, struct mgmt_resp *r, const char *allow,
-                                 bool auth)
+static enum MHD_Result mgmt_send(struct mgmt *m, struct MHD_Connection *c, struct mgmt_resp *r,
+                                 const char *allow, bool auth)
 {
+    mgmt_conn_answering(m, c);
     if (!r->body && r->status != 204)
         mgmt_error(r, 500, "out of memory");
     struct MHD_Response *resp = lm.create_response_from_buffer(
@@ -186,7 +427,7 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
             char msg[300];
             snprintf(msg, sizeof(msg), "unknown path: %.256s", url);
             mgmt_error(&r, 404, msg);
-            return mgmt_send(c, &r, NULL, false);
+            return mgmt_send(m, c, &r, NULL, false);
         }
         bool want_post = mgmt_routes[route].post;
         if ((want_post && !post) || (!want_post && !get)) {
@@ -194,7 +435,7 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
             snprintf(msg, sizeof(msg), "method %.16s not allowed on %s", method,
                      mgmt_routes[route].path);
             mgmt_error(&r, 405, msg);
-            return mgmt_send(c, &r, want_post ? "POST" : "GET, HEAD", false);
+            return mgmt_send(m, c, &r, want_post ? "POST" : "GET, HEAD", false);
         }
         /* POST changes the config; /config/raw holds the token itself. */
         if (post || route == R_RAW) {
@@ -205,13 +446,13 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
             free(token);
             if (!ok) {
                 mgmt_error(&r, 401, "missing or wrong bearer token");
-                return mgmt_send(c, &r, NULL, true);
+                return mgmt_send(m, c, &r, NULL, true);
             }
             const char *cl = lm.lookup_connection_value(c, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (cl && strtoull(cl, NULL, 10) > MGMT_MAX_BODY) {
                 mgmt_error(&r, 413, "request body too large");
-                return mgmt_send(c, &r, NULL, false);
+                return mgmt_send(m, c, &r, NULL, false);
             }
         }
         struct mgmt_req *q = calloc(1, sizeof(*q));
@@ -244,9 +485,11 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
         return MHD_YES;
     }
 
+    /* The whole request is here. */
+    mgmt_conn_answering(m, c);
     if (q->too_big) {
         mgmt_error(&r, 413, "request body too large");
-        return mgmt_send(c, &r, NULL, false);
+        return mgmt_send(m, c, &r, NULL, false);
     }
     switch (route) {
     case R_HEALTH:
@@ -280,7 +523,7 @@ static enum MHD_Result mgmt_handler(void *cls, struct MHD_Connection *c, const c
     case R_NONE:
         break;
     }
-    return mgmt_send(c, &r, NULL, false);
+    return mgmt_send(m, c, &r, NULL, false);
 }
 
 /* The update listener: GET or POST /api/update and /nic/update, parameters from the query
@@ -309,12 +552,13 @@ static enum MHD_Result mgmt_update_handler(void *cls, struct MHD_Connection *c, 
         r.body = strdup("error");
         r.len = r.body ? 5 : 0;
         r.ctype = "text/plain; charset=utf-8";
-        return mgmt_send(c, &r, NULL, false);
+        return mgmt_send(m, c, &r, NULL, false);
     }
     if (*upload_size) {
         *upload_size = 0; /* parameters come from the query string only */
         return MHD_YES;
     }
+    mgmt_conn_answering(m, c); /* the whole request is here */
     struct mgmt_update_req q = {.nic = strcmp(url, "/nic/update") == 0};
     q.hostname = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "hostname");
     q.token = lm.lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
@@ -339,26 +583,44 @@ static enum MHD_Result mgmt_update_handler(void *cls, struct MHD_Connection *c, 
         lm.free(password);
     if (!r.ctype)
         r.ctype = "text/plain; charset=utf-8";
-    return mgmt_send(c, &r, NULL, false);
+    return mgmt_send(m, c, &r, NULL, false);
 }
 
+/* MHD_OPTION_NOTIFY_COMPLETED: the answer is sent (or the request abandoned), on the
+ * connection's thread. The next request on the connection starts now. */
 static void mgmt_done(void *cls, struct MHD_Connection *c, void **state,
                       enum MHD_RequestTerminationCode code)
 {
-    (void)cls, (void)c, (void)code;
+    (void)code;
+    struct mgmt *m = cls;
     struct mgmt_req *q = *state;
     if (q) {
         free(q->buf);
         free(q);
         *state = NULL;
     }
+    struct mgmt_conn *k = mgmt_conn_of(c);
+    if (k) {
+        pthread_mutex_lock(&m->lock);
+        k->answering = false;
+        k->since_ms = mgmt_now_ms();
+        mgmt_conn_unlink(m, k);
+        mgmt_conn_append(m, k);
+        pthread_mutex_unlock(&m->lock);
+    }
 }
 
-/* Starts libmicrohttpd on the listening socket (which it then owns). */
+/* Starts libmicrohttpd on the listening socket (which it then owns), and the sweeper. */
 static int mgmt_start_daemon(struct mgmt *m, char *err, size_t errcap)
 {
     if (dl_load(&lm_lib)) {
         snprintf(err, errcap, "%s", lm_lib.error);
+        return -1;
+    }
+    pthread_once(&mgmt_stats_once, mgmt_stats_init);
+    int r = mgmt_sweeper_start(m);
+    if (r) {
+        snprintf(err, errcap, "%s", strerror(-r));
         return -1;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -370,27 +632,24 @@ static int mgmt_start_daemon(struct mgmt *m, char *err, size_t errcap)
     errno = 0;
     MHD_AccessHandlerCallback handler = m->update ? mgmt_update_handler : mgmt_handler;
     /* The limits are the same for both listeners; libmicrohttpd takes them as unsigned int
-     * (0 per address: no limit). With a thread per connection, max_clients also bounds the
-     * threads. The timeout counts from a connection's last traffic, so a request sent a
-     * byte at a time within it still gets through: the per-address cap is what keeps one
-     * client from holding every slot that way. */
+     * (0 per address: no limit). Its connection limit leaves room above max_clients for a
+     * newcomer to be accepted and evict (mgmt_make_room) and for evicted connections not yet
+     * cleaned up; it also bounds the threads. Its timeout is the backstop a second after our
+     * request deadline (the design note at the top). */
     unsigned max = m->limits.max_clients, per_ip = m->limits.max_per_ip;
-    unsigned timeout = m->limits.timeout_s;
-    if (m->tls_cert)
-        m->d = lm.start_daemon(
-            flags, 0, NULL, NULL, handler, m, MHD_OPTION_HTTPS_MEM_KEY, m->tls_key,
-            MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert, MHD_OPTION_LISTEN_SOCKET, m->lfd,
-            MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m, MHD_OPTION_CONNECTION_LIMIT, max,
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
-    else
-        m->d = lm.start_daemon(
-            flags, 0, NULL, NULL, handler, m, MHD_OPTION_LISTEN_SOCKET, m->lfd,
-            MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m, MHD_OPTION_CONNECTION_LIMIT, max,
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
+    unsigned mhd_max = max + max / 4 + 4;
+    unsigned timeout = m->limits.timeout_s + 1;
+    /* Without TLS the option list ends at the first MHD_OPTION_END; the rest is ignored. */
+    m->d = lm.start_daemon(
+        flags, 0, NULL, NULL, handler, m, MHD_OPTION_LISTEN_SOCKET, m->lfd,
+        MHD_OPTION_NOTIFY_COMPLETED, mgmt_done, m, MHD_OPTION_NOTIFY_CONNECTION, mgmt_notify, m,
+        MHD_OPTION_CONNECTION_LIMIT, mhd_max, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)64 * 1024, m->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, m->tls_key,
+        MHD_OPTION_HTTPS_MEM_CERT, m->tls_cert, MHD_OPTION_END);
     if (!m->d) {
         snprintf(err, errcap, "%s", errno ? strerror(errno) : "cannot start the HTTP server");
+        mgmt_sweeper_stop(m);
         return -1;
     }
     m->lfd = -1;
@@ -471,6 +730,12 @@ static int mgmt_listen(struct mgmt *m, const struct sockaddr *sa, socklen_t sale
 {
     m->family = sa->sa_family;
     m->wakefd = -1;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the clock of mgmt_now_ms */
+    pthread_cond_init(&m->wake, &ca);
+    pthread_condattr_destroy(&ca);
     m->lfd = net_addr_bind(sa, salen, SOCK_STREAM, 64);
     if (m->lfd < 0) {
         snprintf(err, errcap, "%s", strerror(-m->lfd));
@@ -504,6 +769,8 @@ fail:
 
 static void mgmt_free(struct mgmt *m)
 {
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
     if (m->tls_key)
         explicit_bzero(m->tls_key, strlen(m->tls_key));
     free(m->tls_key);
@@ -522,7 +789,8 @@ void mgmt_stop(struct mgmt *m)
         pthread_join(m->waiter, NULL);
     }
     if (m->d)
-        lm.stop_daemon(m->d); /* closes the listening socket it owns */
+        lm.stop_daemon(m->d); /* closes the listening socket it owns, and every connection */
+    mgmt_sweeper_stop(m);
     if (m->lfd >= 0)
         close(m->lfd);
     close(m->wakefd);

@@ -37,10 +37,13 @@ struct mgmt_ops {
 
 struct mgmt;
 
-/* Connection limits of a listener (server.http_max_clients, http_max_per_ip, http_timeout),
- * handed to libmicrohttpd: past max_clients or max_per_ip a new connection is closed at
- * once; a connection with no traffic for timeout_s is closed, which also ends a client that
- * sends its request too slowly (slowloris). */
+/* Connection limits of a listener (server.http_max_clients, http_max_per_ip, http_timeout).
+ * Past max_per_ip a new connection is closed at once. Past max_clients the oldest connection
+ * not being answered is closed to make room (or the newcomer, when all are being answered).
+ * A connection that has not delivered a whole request within timeout_s of its start or of
+ * its previous answer is closed, however many bytes it keeps sending (slowloris). Counted in
+ * the stats counters http_evicted and http_timeouts (a block of their own, freed by
+ * stats_free_all: call that only after mgmt_stop). */
 struct mgmt_limits {
     unsigned max_clients;
     unsigned max_per_ip; /* 0: no limit */

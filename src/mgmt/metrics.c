@@ -88,6 +88,8 @@ static void metrics__json_queries(const struct metrics_view *v, json_t *root, bo
     metrics__put(o, "tcp_refused", metrics__uint(q->tcp_refused), ok);
     metrics__put(o, "tcp_evicted", metrics__uint(q->tcp_evicted), ok);
     metrics__put(o, "tcp_timeouts", metrics__uint(q->tcp_timeouts), ok);
+    metrics__put(o, "http_evicted", metrics__uint(q->http_evicted), ok);
+    metrics__put(o, "http_timeouts", metrics__uint(q->http_timeouts), ok);
 }
 
 int metrics_render_json(const struct metrics_view *v, char **out, size_t *len)
@@ -264,6 +266,14 @@ static void metrics__prom_queries(FILE *f, const struct stats_block *q)
     metrics__counter(f, "nanodns_tcp_timeouts_total",
                      "TCP connections closed by the idle timeout (server.tcp_idle_timeout).",
                      q->tcp_timeouts);
+    metrics__counter(f, "nanodns_http_evicted_total",
+                     "HTTP connections (management API and update listener) not being "
+                     "answered, closed to make room for a new one (server.http_max_clients).",
+                     q->http_evicted);
+    metrics__counter(f, "nanodns_http_timeouts_total",
+                     "HTTP connections closed for not delivering a complete request within "
+                     "server.http_timeout of their start or of their previous answer.",
+                     q->http_timeouts);
 
     metrics__family(f, "nanodns_query_duration_seconds", "histogram",
                     "Time from receiving a DNS query to sending its response.");

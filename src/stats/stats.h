@@ -4,6 +4,8 @@
  * (each UDP worker, the TCP loop, the control thread for forwarded UDP answers), written only
  * by its thread with relaxed loads and stores (no shared atomic read-modify-write, no lock
  * and no allocation on the hot path) and summed on read by stats_sum() from any thread.
+ * One exception, off the query path: the HTTP listeners (mgmt/http.c) share one block for
+ * their http_* counters, which several of their threads bump with atomic adds (stats_atomic_inc).
  *
  * Memory: blocks come from stats_block_new (at thread or transport start, never per query)
  * and are registered in a list protected by a mutex, which is touched only there and by
@@ -74,6 +76,8 @@ struct stats_block {
     uint64_t tcp_refused;     /* TCP connections closed at accept: over a connection limit */
     uint64_t tcp_evicted;     /* idle TCP connections closed to make room for a new one */
     uint64_t tcp_timeouts;    /* TCP connections closed by the idle timeout */
+    uint64_t http_evicted;    /* HTTP connections closed to make room for a new one */
+    uint64_t http_timeouts;   /* HTTP connections closed by the request deadline */
     struct stats_block *next; /* the registry's list */
 } __attribute__((aligned(64)));
 
@@ -91,6 +95,11 @@ static inline void stats_inc(uint64_t *c)
 static inline void stats_set(uint64_t *c, uint64_t v)
 {
     __atomic_store_n(c, v, __ATOMIC_RELAXED);
+}
+/* For a counter several threads write (the http_* ones only): an atomic add. */
+static inline void stats_atomic_inc(uint64_t *c)
+{
+    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
 }
 static inline uint64_t stats_get(const uint64_t *c)
 {

@@ -3,15 +3,19 @@
 DNS over TCP: server.tcp_max_clients with eviction of the connection idle the longest,
 server.tcp_max_per_ip, and server.tcp_idle_timeout restarted only by complete messages and
 written replies (a client dripping bytes is closed like an idle one), back-pressure on a client
-that never reads. HTTP (management API and update listener): server.http_max_per_ip and
-server.http_timeout handed to libmicrohttpd. The counters tcp_refused, tcp_evicted and
-tcp_timeouts show in GET /metrics (JSON and Prometheus).
+that never reads. HTTP (management API and update listener): server.http_max_per_ip, an
+overall request deadline of server.http_timeout (a client dripping header bytes is closed),
+and server.http_max_clients with eviction of the oldest connection not being answered. The
+counters tcp_refused, tcp_evicted, tcp_timeouts, http_evicted and http_timeouts show in
+GET /metrics (JSON and Prometheus).
 
 Linux routes all of 127/8 to lo, so a client socket bound to 127.0.0.2 is "another address".
 """
 
 import socket
+import ssl
 import struct
+import subprocess
 import time
 
 import dns.message
@@ -380,3 +384,153 @@ def test_http_limits(server, listener):
         except (ConnectionResetError, BrokenPipeError):
             assert time.monotonic() < deadline, "no HTTP slot after the idle ones closed"
             time.sleep(0.05)
+
+
+def http_connect_from(port, src="127.0.0.1", timeout=2.0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def http_read_response(s):
+    """(status, body) of one response read from s (Content-Length framing)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        assert chunk, "connection closed before a response: %r" % data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = s.recv(4096)
+        assert chunk, "connection closed inside a response body"
+        body += chunk
+    assert len(body) == length, "more than one response"
+    return status, body
+
+
+def http_ask(s, path="/health", close=False):
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n"
+              % (path.encode(), b"Connection: close\r\n" if close else b""))
+    return http_read_response(s)
+
+
+# A request header that never ends: a slow client sends it a byte at a time.
+DRIP = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"z" * 200
+
+
+def tls_files(d):
+    """A self-signed certificate and key in d: (cert path, key path)."""
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.parametrize("listener", ["mgmt", "update", "update-tls"])
+def test_http_drip_feeding_client_closed(server, tmp_path, listener):
+    # A byte every 0.5 s keeps libmicrohttpd's inactivity timer from ever firing; the
+    # request deadline (http_timeout 2 s from the connection's start) still ends it.
+    mport = free_tcp_port()
+    if listener == "mgmt":
+        port = mport
+        cfg = config(mgmt_host="127.0.0.1", mgmt_port=mport, http_timeout=2)
+    else:
+        port = free_port()
+        cfg = update_config(port, mgmt_host="127.0.0.1", mgmt_port=mport, http_timeout=2)
+    if listener == "update-tls":
+        cert, key = tls_files(tmp_path)
+        cfg["server"].update(update_tls_cert=str(cert), update_tls_key=str(key))
+    srv = server(cfg)
+    srv.wait_log(r"(Management|Update) HTTPS? server on 127\.0\.0\.1:%d" % port)
+    s = http_connect_from(port)
+    if listener == "update-tls":
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        s = ctx.wrap_socket(s)  # each byte below then goes in a TLS record of its own
+    with s:
+        t0 = time.monotonic()
+        closed = None
+        for i in range(len(DRIP)):
+            try:
+                s.sendall(DRIP[i:i + 1])
+                gone = closed_within(s, 0.5) is not None
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+                gone = True
+            if gone:
+                closed = time.monotonic() - t0
+                break
+            assert time.monotonic() - t0 < 5, "a dripping HTTP client kept its connection"
+        assert closed is not None and 1.8 <= closed <= 3.2, closed
+    j, text = metrics(mport)
+    assert j["http_timeouts"] >= 1, j
+    assert prom_value(text, "nanodns_http_timeouts_total") == j["http_timeouts"]
+
+
+def test_http_slow_clients_evicted_for_new_one(server):
+    # Four slow clients from four addresses fill http_max_clients mid-request; a fifth
+    # from yet another address is answered at once, and the oldest slow one makes room.
+    port = free_tcp_port()
+    srv = server(config(mgmt_host="127.0.0.1", mgmt_port=port, http_max_clients=4,
+                        http_max_per_ip=0, http_timeout=8))
+    srv.wait_log(r"Management HTTP server on 127\.0\.0\.1:%d" % port)
+    slow = []
+    try:
+        for i in range(4):
+            s = http_connect_from(port, "127.0.0.%d" % (i + 1))
+            s.sendall(DRIP[:30])
+            slow.append(s)
+            time.sleep(0.1)  # a clear order of age
+        t0 = time.monotonic()
+        with http_connect_from(port, "127.0.0.5") as c:
+            status, body = http_ask(c, close=True)
+        assert status == 200 and b"\"ok\"" in body, (status, body)
+        assert time.monotonic() - t0 < 1.0, "the new client waited %.1f s" % (
+            time.monotonic() - t0)
+        assert closed_within(slow[0], 1.0) is not None, "the oldest slow client was kept"
+        for s in slow[1:]:
+            assert closed_within(s, 0.1) is None, "a younger slow client was closed"
+    finally:
+        for s in slow:
+            s.close()
+    j, text = metrics(port)
+    assert j["http_evicted"] >= 1, j
+    assert prom_value(text, "nanodns_http_evicted_total") == j["http_evicted"]
+
+
+def test_http_keepalive_client_undisturbed(server):
+    # A keep-alive client asking every 0.4 s for longer than http_timeout keeps its
+    # connection: each answered request restarts its deadline. When a newcomer needs a
+    # slot, the slow client that connected before it goes, not the keep-alive one.
+    port = free_tcp_port()
+    srv = server(config(mgmt_host="127.0.0.1", mgmt_port=port, http_max_clients=2,
+                        http_max_per_ip=0, http_timeout=2))
+    srv.wait_log(r"Management HTTP server on 127\.0\.0\.1:%d" % port)
+    with http_connect_from(port, "127.0.0.1") as k:
+        assert http_ask(k)[0] == 200
+        slow = http_connect_from(port, "127.0.0.2")
+        with slow:
+            slow.sendall(DRIP[:30])
+            t0 = time.monotonic()
+            n = 0
+            while time.monotonic() - t0 < 3.2:
+                time.sleep(0.4)
+                status, body = http_ask(k)
+                assert status == 200 and b"\"ok\"" in body, (status, body)
+                n += 1
+                if n == 2:
+                    # The newcomer evicts the slow client (older than k's last request).
+                    with http_connect_from(port, "127.0.0.3") as c:
+                        assert http_ask(c, close=True)[0] == 200
+                    assert closed_within(slow, 1.0) is not None, "the slow client was kept"
+            assert n >= 6

@@ -49,6 +49,8 @@ static void fill(struct metrics_view *v)
     q->tcp_refused = 8;
     q->tcp_evicted = 9;
     q->tcp_timeouts = 10;
+    q->http_evicted = 12;
+    q->http_timeouts = 13;
     v->cache.enabled = true;
     v->cache.size = 2;
     v->cache.max_size = 1000;
@@ -138,7 +140,7 @@ static void test_json(void **state)
 
     json_t *q = json_object_get(root, "queries");
     assert_keys(q, "total,udp,tcp,by_type,by_rcode,dropped,forwarded,rrl_dropped,rrl_slipped,"
-                   "tcp_refused,tcp_evicted,tcp_timeouts");
+                   "tcp_refused,tcp_evicted,tcp_timeouts,http_evicted,http_timeouts");
     assert_int_equal(geti(q, "total", NULL), 11);
     assert_int_equal(geti(q, "udp", NULL), 6);
     assert_int_equal(geti(q, "tcp", NULL), 5);
@@ -156,6 +158,8 @@ static void test_json(void **state)
     assert_int_equal(geti(q, "tcp_refused", NULL), 8);
     assert_int_equal(geti(q, "tcp_evicted", NULL), 9);
     assert_int_equal(geti(q, "tcp_timeouts", NULL), 10);
+    assert_int_equal(geti(q, "http_evicted", NULL), 12);
+    assert_int_equal(geti(q, "http_timeouts", NULL), 13);
 
     json_t *u = json_object_get(root, "upstream");
     assert_keys(u, "queries,failures,timeouts,tcp_retries,pending,errors");
@@ -319,6 +323,9 @@ static void test_prometheus(void **state)
     has_line(text, "nanodns_tcp_refused_total 8");
     has_line(text, "nanodns_tcp_evicted_total 9");
     has_line(text, "nanodns_tcp_timeouts_total 10");
+    has_line(text, "# TYPE nanodns_http_evicted_total counter");
+    has_line(text, "nanodns_http_evicted_total 12");
+    has_line(text, "nanodns_http_timeouts_total 13");
 
     /* histograms: cumulative, +Inf equals _count, _sum in seconds */
     has_line(text, "# TYPE nanodns_query_duration_seconds histogram");
