@@ -56,6 +56,10 @@ static json_t *metrics__object(json_t *parent, const char *key, bool *ok)
     return *ok ? o : NULL;
 }
 
+/* Labels of metrics_view.updates, by enum metrics_upd_src and enum metrics_upd_res. */
+static const char *const metrics_upd_src_names[3] = {"http", "dyndns2", "rfc2136"};
+static const char *const metrics_upd_res_names[3] = {"applied", "rejected", "failed"};
+
 static void metrics__json_queries(const struct metrics_view *v, json_t *root, bool *ok)
 {
     const struct stats_block *q = &v->q;
@@ -127,6 +131,13 @@ int metrics_render_json(const struct metrics_view *v, char **out, size_t *len)
     json_t *r = metrics__object(root, "reloads", &ok);
     metrics__put(r, "ok", metrics__uint(v->reloads.ok), &ok);
     metrics__put(r, "failed", metrics__uint(v->reloads.failed), &ok);
+
+    json_t *upd = metrics__object(root, "updates", &ok);
+    for (int src = 0; src < 3; src++) {
+        json_t *o = metrics__object(upd, metrics_upd_src_names[src], &ok);
+        for (int res = 0; res < 3; res++)
+            metrics__put(o, metrics_upd_res_names[res], metrics__uint(v->updates.n[src][res]), &ok);
+    }
 
     json_t *s = metrics__object(root, "sync", &ok);
     json_t *push = metrics__object(s, "push", &ok);
@@ -353,6 +364,15 @@ static void metrics__prom_state(FILE *f, const struct metrics_view *v)
     metrics__sync(f, "receive", "already_current", v->sync.recv_current);
     metrics__sync(f, "receive", "rejected_stale", v->sync.recv_stale);
     metrics__sync(f, "receive", "invalid", v->sync.recv_invalid);
+
+    metrics__family(f, "nanodns_updates_total", "counter",
+                    "Dynamic updates by front end (http: /api/update, dyndns2: /nic/update, "
+                    "rfc2136: DNS UPDATE) and result (applied, rejected: the client's fault, "
+                    "failed: the server's).");
+    for (int src = 0; src < 3; src++)
+        for (int res = 0; res < 3; res++)
+            fprintf(f, "nanodns_updates_total{source=\"%s\",result=\"%s\"} %" PRIu64 "\n",
+                    metrics_upd_src_names[src], metrics_upd_res_names[res], v->updates.n[src][res]);
 
     metrics__family(f, "nanodns_config_version", "gauge",
                     "server.config_version of the running config.");

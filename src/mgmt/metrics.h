@@ -18,6 +18,9 @@
 #define METRICS_NUPLAT 12
 extern const uint64_t metrics_upstream_bounds_ns[METRICS_NUPLAT];
 
+enum metrics_upd_src { METRICS_UPD_HTTP, METRICS_UPD_DYNDNS2, METRICS_UPD_RFC2136 };
+enum metrics_upd_res { METRICS_UPD_APPLIED, METRICS_UPD_REJECTED, METRICS_UPD_FAILED };
+
 struct metrics_view {
     double uptime_s;
     int64_t version;      /* server.config_version */
@@ -51,6 +54,14 @@ struct metrics_view {
 
     /* peer sync results: pushes we sent and what the peer answered, pulls we made, and
      * /sync requests we received, by result */
+    /* dynamic updates by front end (METRICS_UPD_*: HTTP /api/update, dyndns2 /nic/update,
+     * RFC 2136) and result: applied (committed, changed or not), rejected (the client's
+     * fault: authentication, ACL, prerequisites, bad input, rate limit), failed (ours: the
+     * store or the rebuild; SERVFAIL or 500) */
+    struct {
+        uint64_t n[3][3];
+    } updates;
+
     struct {
         uint64_t push_applied, push_current, push_stale, push_error;
         uint64_t pull_applied, pull_error;

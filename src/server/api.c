@@ -81,6 +81,9 @@ void server_metrics_view(struct server *srv, struct metrics_view *v)
     v->sync.recv_current = atomic_load(&srv->recv_current);
     v->sync.recv_stale = atomic_load(&srv->recv_stale);
     v->sync.recv_invalid = atomic_load(&srv->recv_invalid);
+    for (int src = 0; src < 3; src++)
+        for (int res = 0; res < 3; res++)
+            v->updates.n[src][res] = atomic_load(&srv->updates[src][res]);
 }
 
 static void api_metrics(void *ctx, bool prometheus, struct mgmt_resp *r)

@@ -262,6 +262,20 @@ static struct update_limit_slot *update_limit_slot(struct update_limit *l,
     return s;
 }
 
+/* One update's result for the metrics (the control thread counts; the API thread reads). */
+static void dyn_count(struct server *srv, enum metrics_upd_src src, enum metrics_upd_res res)
+{
+    atomic_fetch_add_explicit(&srv->updates[src][res], 1, memory_order_relaxed);
+}
+
+/* An HTTP status as a result: 200 applied, 500 (and 503) ours, the rest the client's. */
+static enum metrics_upd_res dyn_http_result(unsigned status)
+{
+    return status == 200 ? METRICS_UPD_APPLIED
+           : status >= 500 ? METRICS_UPD_FAILED
+                           : METRICS_UPD_REJECTED;
+}
+
 static void dyn_reply(struct ctl_job *j, unsigned status, const char *body)
 {
     j->http = status;
@@ -389,6 +403,10 @@ static void dyn_work_dns(struct ctl_job *j)
     else
         log_warning(UPDATE_LOG, "UPDATE from %s for %s: rcode %u (%s)", peer, zone, rcode,
                     res->what);
+    dyn_count(srv, METRICS_UPD_RFC2136,
+              rcode == DNS_RCODE_NOERROR    ? METRICS_UPD_APPLIED
+              : rcode == DNS_RCODE_SERVFAIL ? METRICS_UPD_FAILED
+                                            : METRICS_UPD_REJECTED);
     j->dns_len = rfc2136_reply(p->msg, p->msglen, res, rcode, now, j->dns_reply,
                                p->tcp ? 65535 : 4096);
     rfc2136_result_free(res);
@@ -404,6 +422,7 @@ static void dyn_work_nic(struct ctl_job *j, struct update_limit_slot *ls, int64_
     const struct mgmt_update_req *q = j->upd;
     if (!q->password) {
         dyn_reply(j, 401, "badauth");
+        dyn_count(srv, METRICS_UPD_DYNDNS2, METRICS_UPD_REJECTED);
         return;
     }
     uint8_t v4[4], v6[16];
@@ -441,6 +460,7 @@ static void dyn_work_nic(struct ctl_job *j, struct update_limit_slot *ls, int64_
     struct update_prep *prep = malloc(sizeof(*prep));
     if (!prep) {
         dyn_reply(j, 500, "911");
+        dyn_count(srv, METRICS_UPD_DYNDNS2, METRICS_UPD_FAILED);
         return;
     }
     do {
@@ -451,15 +471,20 @@ static void dyn_work_nic(struct ctl_job *j, struct update_limit_slot *ls, int64_
                            have6 ? v6 : NULL, now, prep);
         if (prep->auth_failed && ls)
             ls->fails++;
+        enum metrics_upd_res result = METRICS_UPD_APPLIED;
         if (!prep->commit) {
             snprintf(line, sizeof(line), "%s", prep->body);
+            result = !strcmp(prep->body, "911") ? METRICS_UPD_FAILED : METRICS_UPD_REJECTED;
         } else {
             bool changed;
-            if (!srv->dyn || dyn_commit_prep(j, prep, &changed))
+            if (!srv->dyn || dyn_commit_prep(j, prep, &changed)) {
                 snprintf(line, sizeof(line), "911");
-            else
+                result = METRICS_UPD_FAILED;
+            } else {
                 snprintf(line, sizeof(line), "%s %s", changed ? "good" : "nochg", ips);
+            }
         }
+        dyn_count(srv, METRICS_UPD_DYNDNS2, result);
         int w = snprintf(j->upd_body + used, sizeof(j->upd_body) - used, "%s%s",
                          used ? "\n" : "", line);
         if (w > 0 && (size_t)w < sizeof(j->upd_body) - used)
@@ -490,6 +515,7 @@ void server_dyn_work(struct ctl_job *j)
         ls = update_limit_slot(srv->limit, &q->peer, now, &blocked);
         if (blocked) {
             dyn_reply(j, 429, q->nic ? "abuse" : "too many failed attempts");
+            dyn_count(srv, q->nic ? METRICS_UPD_DYNDNS2 : METRICS_UPD_HTTP, METRICS_UPD_REJECTED);
             return;
         }
     }
@@ -501,6 +527,7 @@ void server_dyn_work(struct ctl_job *j)
     struct update_prep *prep = malloc(sizeof(*prep));
     if (!prep) {
         dyn_reply(j, 500, "update failed");
+        dyn_count(srv, METRICS_UPD_HTTP, METRICS_UPD_FAILED);
         return;
     }
     update_api_prepare(srv->conf, &p, now, prep);
@@ -514,6 +541,7 @@ void server_dyn_work(struct ctl_job *j)
     else
         dyn_reply(j, 200, "ok");
     free(prep);
+    dyn_count(srv, METRICS_UPD_HTTP, dyn_http_result(j->http));
 }
 
 /* ---- applying (control thread) ------------------------------------------------------- */

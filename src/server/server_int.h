@@ -110,6 +110,7 @@ struct server {
     atomic_uint_fast64_t reloads_ok, reloads_failed;
     _Atomic double last_reload;
     atomic_uint_fast64_t recv_applied, recv_current, recv_stale, recv_invalid; /* /sync */
+    atomic_uint_fast64_t updates[3][3]; /* [enum metrics_upd_src][enum metrics_upd_res] */
 
     /* the job queue */
     pthread_mutex_t jobs_lock;

@@ -317,3 +317,43 @@ def test_https_listener(tmp_path):
             urllib.request.urlopen("http://127.0.0.1:%d/api/update" % uport, timeout=5).read()
     finally:
         srv.assert_clean_exit()
+
+
+# ---- metrics ---------------------------------------------------------------------------------
+
+def test_metrics_count_updates_by_front_end_and_result(tmp_path):
+    import json
+
+    import dns.message
+    import dns.update
+
+    mport = free_port()
+    n = Node.__new__(Node)
+    n.dir, n.uport = tmp_path, free_port()
+    cfg = config(n.uport)
+    cfg["server"].update(mgmt_host="127.0.0.1", mgmt_port=mport)
+    n.cfg = write_config(tmp_path / "nanodns.json", cfg)
+    n.start()
+    try:
+        assert n.update(hostname=HOST, token=TOKEN, ipv4="10.9.0.1")[0] == 200
+        assert n.update(hostname=HOST, token="wrong", ipv4="10.9.0.2")[0] in (401, 403)
+        assert nic(n, "hostname=%s&myip=10.9.0.3" % HOST, HOST, "wrong")[1] == "badauth"
+        assert nic(n, "hostname=%s&myip=10.9.0.4" % HOST, HOST, TOKEN)[1].startswith("good")
+        up = dns.update.UpdateMessage(ZONE)  # the zone has no allow_update: REFUSED
+        up.add("x." + ZONE, 60, "A", "10.9.0.5")
+        assert n.srv.send(up).rcode() == dns.rcode.REFUSED
+
+        def metrics(fmt=""):
+            url = "http://127.0.0.1:%d/metrics%s" % (mport, fmt)
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.read().decode()
+
+        m = json.loads(metrics())["updates"]
+        assert m["http"] == {"applied": 1, "rejected": 1, "failed": 0}
+        assert m["dyndns2"] == {"applied": 1, "rejected": 1, "failed": 0}
+        assert m["rfc2136"] == {"applied": 0, "rejected": 1, "failed": 0}
+        text = metrics("?format=prometheus")
+        assert 'nanodns_updates_total{source="http",result="applied"} 1' in text
+        assert 'nanodns_updates_total{source="rfc2136",result="rejected"} 1' in text
+    finally:
+        n.srv.stop()

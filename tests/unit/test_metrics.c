@@ -29,6 +29,9 @@ static void fill(struct metrics_view *v)
     v->records = 8;
     v->zones = 1;
     v->build_version = "0.1.0";
+    v->updates.n[METRICS_UPD_HTTP][METRICS_UPD_APPLIED] = 11;
+    v->updates.n[METRICS_UPD_DYNDNS2][METRICS_UPD_REJECTED] = 12;
+    v->updates.n[METRICS_UPD_RFC2136][METRICS_UPD_FAILED] = 13;
     struct stats_block *q = &v->q;
     q->queries[STATS_UDP][STATS_QTYPE_A] = 5;
     q->queries[STATS_UDP][STATS_QTYPE_OTHER] = 1;
@@ -121,7 +124,7 @@ static void test_json(void **state)
     json_t *root = json_loads(text, 0, &err);
     assert_non_null(root);
     assert_keys(root, "uptime_s,version,checksum,records,zones,cache,queries,upstream,reloads,"
-                      "sync");
+                      "updates,sync");
     assert_true(json_is_real(json_object_get(root, "uptime_s")));
     assert_true(json_real_value(json_object_get(root, "uptime_s")) == 12.3);
     assert_int_equal(geti(root, "version", NULL), 7);
@@ -173,6 +176,14 @@ static void test_json(void **state)
     assert_keys(json_object_get(root, "reloads"), "ok,failed");
     assert_int_equal(geti(root, "reloads", "ok"), 2);
     assert_int_equal(geti(root, "reloads", "failed"), 1);
+
+    json_t *up = json_object_get(root, "updates");
+    assert_keys(up, "http,dyndns2,rfc2136");
+    assert_keys(json_object_get(up, "http"), "applied,rejected,failed");
+    assert_int_equal(geti(up, "http", "applied"), 11);
+    assert_int_equal(geti(up, "dyndns2", "rejected"), 12);
+    assert_int_equal(geti(up, "rfc2136", "failed"), 13);
+    assert_int_equal(geti(up, "rfc2136", "applied"), 0);
 
     json_t *s = json_object_get(root, "sync");
     assert_keys(s, "push,pull,receive");
@@ -367,6 +378,11 @@ static void test_prometheus(void **state)
     has_line(text, "nanodns_reloads_total{result=\"failure\"} 1");
     has_line(text, "nanodns_last_reload_success_timestamp_seconds 1700000000.500");
     has_line(text, "nanodns_sync_total{direction=\"push\",result=\"applied\"} 1");
+    has_line(text, "# TYPE nanodns_updates_total counter");
+    has_line(text, "nanodns_updates_total{source=\"http\",result=\"applied\"} 11");
+    has_line(text, "nanodns_updates_total{source=\"dyndns2\",result=\"rejected\"} 12");
+    has_line(text, "nanodns_updates_total{source=\"rfc2136\",result=\"failed\"} 13");
+    has_line(text, "nanodns_updates_total{source=\"rfc2136\",result=\"applied\"} 0");
     has_line(text, "nanodns_sync_total{direction=\"push\",result=\"rejected_stale\"} 2");
     has_line(text, "nanodns_sync_total{direction=\"pull\",result=\"error\"} 3");
     has_line(text, "nanodns_sync_total{direction=\"receive\",result=\"invalid\"} 4");
