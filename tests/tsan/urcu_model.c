@@ -5,8 +5,8 @@
  * leaving their side without barriers: rcu_read_lock/unlock are plain stores to a per-thread
  * counter, and synchronize_rcu orders them with membarrier(2) and a futex. TSan sees none of
  * that, so without help it reports every snapshot read as racing with the builder's writes
- * (and with snap_free). Those reports land in our own frames (the test, zone/build.c) with no
- * liburcu frame at all, so no suppression could be limited to liburcu; and we suppress
+ * (and with snap_free). Those reports land in our own frames (the test, the zone builder)
+ * with no liburcu frame at all, so no suppression could be limited to liburcu; and we suppress
  * nothing in our code. Instead this file states the two guarantees zone/snap.h relies on,
  * with TSan's happens-before annotations, keyed by the published pointer `v`:
  *
