@@ -347,10 +347,32 @@ int rrl_slip(uint8_t *buf, size_t len, size_t *out_len)
             return e;
     }
     size_t n = c.pos;
+    /* The OPT record stays (RFC 6891: an EDNS query gets an OPT back): it carries the
+     * extended RCODE, the DO bit and, for a client that sent a cookie, the server cookie,
+     * which lets the client's next query over UDP through unlimited. It is the last record
+     * we write; records that do not parse are simply not kept. */
+    size_t opt_off = 0, opt_len = 0;
+    unsigned nrr = (unsigned)h.ancount + h.nscount + h.arcount;
+    for (unsigned i = 0; i < nrr; i++) {
+        size_t start = c.pos;
+        struct dns_rr rr;
+        if (dns_msg_rr(&c, &rr))
+            break;
+        if (rr.type == DNS_TYPE_OPT && i >= (unsigned)h.ancount + h.nscount) {
+            opt_off = start;
+            opt_len = c.pos - start;
+            break;
+        }
+    }
     uint16_t flags = (uint16_t)(h.flags | DNS_FLAG_TC);
     buf[2] = (uint8_t)(flags >> 8);
     buf[3] = (uint8_t)flags;
     memset(buf + 6, 0, 6);
+    if (opt_len) {
+        memmove(buf + n, buf + opt_off, opt_len);
+        buf[11] = 1;
+        n += opt_len;
+    }
     *out_len = n;
     return 0;
 }

@@ -74,8 +74,9 @@ enum rrl_verdict rrl_check(struct rrl *r, const struct snap_rrl *cfg, const stru
                            const struct query_info *info, const uint8_t *resp, size_t len,
                            uint32_t now, unsigned *slip_count);
 
-/* Rewrites a response in place to its header and question only, TC=1, ANCOUNT, NSCOUNT and
- * ARCOUNT 0 (ID, opcode, flags and the header RCODE kept). Returns 0 and the new length in
- * *out_len, or a negative code (ERR_TRUNC, ERR_SYNTAX) with the buffer unchanged when it
- * does not hold a well-formed header and question. */
+/* Rewrites a response in place to its header, question and OPT record (when it has one, so
+ * the extended RCODE, DO and a server cookie survive), TC=1, ANCOUNT and NSCOUNT 0 (ID,
+ * opcode, flags and the header RCODE kept). Returns 0 and the new length in *out_len, or a
+ * negative code (ERR_TRUNC, ERR_SYNTAX) with the buffer unchanged when it does not hold a
+ * well-formed header and question. */
 int rrl_slip(uint8_t *buf, size_t len, size_t *out_len);

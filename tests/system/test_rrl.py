@@ -56,10 +56,11 @@ def burst(srv, n=BURST, make=None, wait=0.5, rcode=dns.rcode.NOERROR, answer=(AD
     normal = tc = 0
     for r in replies.values():
         if r.flags & dns.flags.TC:
-            # Header and question only, rcode kept.
+            # Header and question only (and the OPT for an EDNS query), rcode kept.
             assert r.rcode() == rcode
             assert [q.name for q in r.question] == [q.name for q in queries[r.id].question]
             assert r.answer == [] and r.authority == [] and r.additional == []
+            assert (r.edns >= 0) == (queries[r.id].edns >= 0)
             tc += 1
         else:
             assert r.rcode() == rcode, r
@@ -166,4 +167,36 @@ def test_rrl_cookie_valid_server_cookie_is_not_limited(start_server):
     assert burst(srv, make=with_cookie) == (BURST, 0, 0)
     normal, _, dropped = burst(srv)
     assert normal <= 10 and dropped >= BURST - 10
+    assert burst(srv, make=with_cookie) == (BURST, 0, 0)
+
+
+def test_rrl_cookie_slipped_reply_carries_a_cookie(start_server):
+    """A truncated (slipped) reply keeps the OPT, so a client that sent a client cookie gets a
+    server cookie with it, and its next query with that cookie goes through unlimited."""
+    srv = start_server(config(rate=5, slip=1))
+    client = os.urandom(8)
+
+    def client_only(i):
+        return dns.message.make_query(NAME, "A", use_edns=0,
+                                      options=[dns.edns.GenericOption(COOKIE, client)])
+
+    got = {}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("127.0.0.1", srv.port))
+        s.settimeout(2)
+        for i in range(30):
+            q = client_only(i)
+            s.send(q.to_wire())
+            r = dns.message.from_wire(s.recv(65535))
+            if r.flags & dns.flags.TC:
+                cookies = [o.to_wire() for o in r.options if o.otype == COOKIE]
+                assert len(cookies) == 1 and cookies[0][:8] == client, r
+                got["cookie"] = cookies[0]
+    assert "cookie" in got, "no slipped reply in 30 queries at 5 a second"
+    full = got["cookie"]
+
+    def with_cookie(i):
+        return dns.message.make_query(NAME, "A", use_edns=0,
+                                      options=[dns.edns.GenericOption(COOKIE, full)])
+
     assert burst(srv, make=with_cookie) == (BURST, 0, 0)

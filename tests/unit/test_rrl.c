@@ -470,22 +470,35 @@ static void test_slip_rewrite(void **state)
     uint8_t buf[512];
     size_t len = build_response(buf, sizeof(buf), 1), out = 0;
     assert_int_equal(rrl_slip(buf, len, &out), 0);
-    assert_int_equal(out, 12 + 17 + 4);
+    assert_int_equal(out, 12 + 17 + 4 + 11);
+    /* header (TC set, one question, the OPT in additional), question, OPT */
     static const uint8_t want[] = {0xbe, 0xef, 0x87, 0x03, 0,   1,   0,   0,   0,   0,   0,
-                                   0,    3,    'w',  'w',  'w', 7,   'e', 'x', 'a', 'm', 'p',
-                                   'l',  'e',  3,    'c',  'o', 'm', 0,   0,   1,   0,   1};
+                                   1,    3,    'w',  'w',  'w', 7,   'e', 'x', 'a', 'm', 'p',
+                                   'l',  'e',  3,    'c',  'o', 'm', 0,   0,   1,   0,   1,
+                                   0,    0,    41,   0x04, 0xd0, 0,  0,   0,   0,   0,   0};
     assert_memory_equal(buf, want, sizeof(want));
     /* Twice is the same. */
     assert_int_equal(rrl_slip(buf, out, &out), 0);
     assert_int_equal(out, sizeof(want));
     assert_memory_equal(buf, want, sizeof(want));
 
-    /* No question (a FORMERR to a message without one): the header alone. */
+    /* No question (a FORMERR to a message without one); here the answer's compressed owner
+     * then points at itself, so no record parses: the header alone. */
     len = build_response(buf, sizeof(buf), 0);
     assert_int_equal(rrl_slip(buf, len, &out), 0);
     assert_int_equal(out, 12);
     assert_int_equal(buf[2] & 0x02, 0x02);
     assert_int_equal(buf[5] | buf[7] | buf[9] | buf[11], 0);
+    /* Without an OPT, or with records that do not parse: header and question only. */
+    len = build_response(buf, sizeof(buf), 1);
+    buf[11] = 0; /* ARCOUNT 0: the OPT is not a record of the message */
+    assert_int_equal(rrl_slip(buf, len, &out), 0);
+    assert_int_equal(out, 12 + 17 + 4);
+    assert_int_equal(buf[11], 0);
+    len = build_response(buf, sizeof(buf), 1);
+    assert_int_equal(rrl_slip(buf, 12 + 17 + 4 + 5, &out), 0); /* cut inside the answer */
+    assert_int_equal(out, 12 + 17 + 4);
+    assert_int_equal(buf[7] | buf[9] | buf[11], 0);
 }
 
 static void test_slip_malformed(void **state)
