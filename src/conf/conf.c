@@ -16,6 +16,7 @@
 #include "conf/dyn.h"
 #include "conf/field.h"
 #include "conf/schema.h"
+#include "util/base64.h"
 #include "util/cidr.h"
 #include "util/err.h"
 #include "zone/build.h"
@@ -178,9 +179,13 @@ static int conf__update_files(const char *base, bool allow_files, struct conf *c
     return 0;
 }
 
-static uint8_t conf__hexval(char c)
+void conf_folder(const char *path, char *out, size_t cap)
 {
-    return (uint8_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    const char *slash = strrchr(path, '/');
+    if (slash && slash != path)
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+    else
+        snprintf(out, cap, "%s", slash ? "/" : ".");
 }
 
 /* Cookies and rate limiting, from keys that conf/schema.c has validated. */
@@ -189,12 +194,8 @@ static void conf__hardening(const struct conf_server *s, struct snap_opts *o)
     o->cookie_mode = !strcmp(s->cookies, "off")       ? SNAP_COOKIE_OFF
                      : !strcmp(s->cookies, "require") ? SNAP_COOKIE_REQUIRE
                                                       : SNAP_COOKIE_ON;
-    if (strlen(s->cookie_secret) == 32) {
-        o->cookie_secret_set = true;
-        for (int i = 0; i < 16; i++)
-            o->cookie_secret[i] = (uint8_t)(conf__hexval(s->cookie_secret[2 * i]) << 4 |
-                                            conf__hexval(s->cookie_secret[2 * i + 1]));
-    }
+    o->cookie_secret_set = base64_hex_decode(s->cookie_secret, strlen(s->cookie_secret),
+                                             o->cookie_secret, sizeof(o->cookie_secret)) == 16;
     uint32_t base = (uint32_t)s->rate_limit;
     const int64_t kinds[5] = {s->rate_limit, s->rate_limit_nodata, s->rate_limit_nxdomain,
                               s->rate_limit_referrals, s->rate_limit_errors};
@@ -270,11 +271,7 @@ int conf_load(const char *name, const uint8_t *buf, size_t len, const struct con
     /* Zone files, key files and the state folder named with a relative path are found
      * beside the config file. */
     char base[4096];
-    const char *slash = strrchr(name, '/');
-    if (slash && slash != name)
-        snprintf(base, sizeof(base), "%.*s", (int)(slash - name), name);
-    else
-        snprintf(base, sizeof(base), "%s", slash ? "/" : ".");
+    conf_folder(name, base, sizeof(base));
     bool allow_files = !(ov && ov->no_zone_files);
     r = conf__update_files(base, allow_files, c, d);
     if (!r)

@@ -172,6 +172,10 @@ int conf_load_file(const char *path, const struct conf_overrides *ov, struct con
 
 void conf_free(struct conf *c);
 
+/* The folder of the config file `path` ("." for a bare file name, "/" for a file at the
+ * root): where relative paths in the config start. Any thread. */
+void conf_folder(const char *path, char *out, size_t cap);
+
 /* Reads a config file whole (at most CONF_FILE_MAX bytes) into a malloc'ed buffer. Returns 0,
  * or an error (also in diag). */
 int conf_read_file(const char *path, uint8_t **buf, size_t *len, struct conf_diag *d);

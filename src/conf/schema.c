@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/base64.h"
 #include "util/cidr.h"
 #include "util/log.h"
 #include "zone/snap.h"
@@ -181,10 +182,9 @@ static bool conf_check_cookies(const char *path, const char *value, struct conf_
  * value is never echoed: it is a secret. */
 static bool conf_check_cookie_secret(const char *path, const char *value, struct conf_diag *d)
 {
+    uint8_t key[16];
     size_t n = strlen(value);
-    bool ok = n == 0 || n == 32;
-    for (size_t i = 0; i < n && ok; i++)
-        ok = isxdigit((unsigned char)value[i]) != 0;
+    bool ok = n == 0 || (n == 32 && base64_hex_decode(value, n, key, sizeof(key)) == 16);
     if (!ok)
         conf_diag_error(d, "%s: invalid cookie secret (expected 32 hexadecimal digits, or \"\" "
                            "to generate one)", path);

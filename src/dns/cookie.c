@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "util/cursor.h"
 #include "util/siphash.h"
 
 enum dns_cookie_age dns_cookie_age(uint32_t timestamp, uint32_t now)
@@ -54,6 +55,13 @@ static void dns_cookie_hash(const uint8_t secret[16], const uint8_t client[8],
     uint64_t h = siphash24(secret, in, 16 + ip_len);
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t)(h >> (8 * i));
+}
+
+uint32_t dns_cookie_timestamp(const uint8_t *server)
+{
+    struct cursor c;
+    cursor_init(&c, server + 4, 4);
+    return cursor_u32(&c);
 }
 
 void dns_cookie_make(const uint8_t secret[16], const uint8_t client[DNS_COOKIE_CLIENT_LEN],

@@ -37,6 +37,9 @@ enum dns_cookie_age dns_cookie_age(uint32_t timestamp, uint32_t now);
  * for an address family without cookies. */
 size_t dns_cookie_client_ip(const struct sockaddr *sa, uint8_t ip[16]);
 
+/* The timestamp of a server cookie in the RFC 9018 form (DNS_COOKIE_SERVER_LEN bytes). */
+uint32_t dns_cookie_timestamp(const uint8_t *server);
+
 /* Writes a fresh server cookie (reserved bytes zero, timestamp `now`) into out. */
 void dns_cookie_make(const uint8_t secret[16], const uint8_t client[DNS_COOKIE_CLIENT_LEN],
                      const uint8_t *ip, size_t ip_len, uint32_t now,

@@ -65,20 +65,13 @@ struct net_udp {
     struct udp_worker **workers;
 };
 
-/* Unix seconds for cookie timestamps, once per batch: the coarse clock is a vDSO read. */
-static uint32_t udp_wallclock(void)
+/* Seconds of a coarse clock (a vDSO read), once per batch: CLOCK_REALTIME_COARSE for cookie
+ * timestamps, CLOCK_MONOTONIC_COARSE for rate limiting, so that a clock step does not refill
+ * or starve every bucket at once. */
+static uint32_t udp_seconds(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return (uint32_t)ts.tv_sec;
-}
-
-/* Seconds for rate limiting: monotonic, so that a clock step does not refill or starve
- * every bucket at once. */
-static uint32_t udp_monoclock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    clock_gettime(clock, &ts);
     return (uint32_t)ts.tv_sec;
 }
 
@@ -265,7 +258,7 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
     w->armed = (unsigned)n;
     /* One timestamp per batch: every query in it waited for the same sendmmsg. */
     uint64_t t_recv = stats_now_ns();
-    uint32_t now = udp_wallclock();
+    uint32_t now = udp_seconds(CLOCK_REALTIME_COARSE);
     struct stats_block *st = w->stats;
 
     unsigned nsend = 0;
@@ -273,7 +266,7 @@ static bool udp_batch(struct udp_worker *w, struct arena *arena)
     bool log_queries = s && s->opts.log_queries;
     /* Rate limiting off costs this test and one branch per query. */
     bool rrl_on = s && rrl_enabled(&s->opts.rrl);
-    uint32_t mono = rrl_on ? udp_monoclock() : 0;
+    uint32_t mono = rrl_on ? udp_seconds(CLOCK_MONOTONIC_COARSE) : 0;
     for (int i = 0; i < n; i++) {
         struct msghdr *rq = &w->rmsg[i].msg_hdr;
         w->infos[i].has_question = false;

@@ -159,9 +159,9 @@ void query__put_opt(struct query *q)
     }
     if (q->cookie_reply) {
         wbuf_u16(w, DNS_EDNS_COOKIE);
-        wbuf_u16(w, 8 + 16);
-        wbuf_bytes(w, q->cookie_client, 8);
-        wbuf_bytes(w, q->cookie_out, 16);
+        wbuf_u16(w, QUERY_COOKIE_OPT_LEN - 4);
+        wbuf_bytes(w, q->cookie_client, DNS_COOKIE_CLIENT_LEN);
+        wbuf_bytes(w, q->cookie_out, DNS_COOKIE_SERVER_LEN);
     }
     if (w->err)
         wbuf_reset_to(w, start);

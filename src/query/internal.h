@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dns/cookie.h"
 #include "dns/msg.h"
 #include "dns/writer.h"
 #include "query/query.h"
@@ -17,7 +18,8 @@
 #define QUERY_ADDL_MAX  32
 #define QUERY_CHAIN_MAX 16
 #define QUERY_OPT_LEN   11 /* an OPT RR without options */
-#define QUERY_COOKIE_OPT_LEN (4 + 8 + 16) /* our COOKIE option: client and server cookie */
+/* our COOKIE option: the client's cookie and our server cookie */
+#define QUERY_COOKIE_OPT_LEN (4 + DNS_COOKIE_CLIENT_LEN + DNS_COOKIE_SERVER_LEN)
 
 struct query {
     const struct snap *snap;
@@ -37,11 +39,11 @@ struct query {
     bool nsid;        /* the client asked for NSID (RFC 5001) */
     /* DNS COOKIE (RFC 7873): the first option, when well formed */
     bool cookie;                  /* a client cookie came */
-    uint8_t cookie_client[8];
+    uint8_t cookie_client[DNS_COOKIE_CLIENT_LEN];
     const uint8_t *cookie_server; /* into the request; NULL: none */
     uint8_t cookie_server_len;
     bool cookie_reply;              /* our OPT carries COOKIE with cookie_out */
-    uint8_t cookie_out[16];
+    uint8_t cookie_out[DNS_COOKIE_SERVER_LEN];
     size_t opt_len;   /* room held back for our OPT record */
 
     /* answer */

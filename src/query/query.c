@@ -54,9 +54,8 @@ static bool query__cookie(struct query *q, const struct snap *snap, const struct
                     dns_cookie_check(o->cookie_prev_secret, q->cookie_client, q->cookie_server,
                                      q->cookie_server_len, ip, ip_len);
         if (cur || prev) {
-            const uint8_t *t = q->cookie_server + 4;
-            uint32_t ts = (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
-            enum dns_cookie_age age = dns_cookie_age(ts, req->now);
+            enum dns_cookie_age age =
+                dns_cookie_age(dns_cookie_timestamp(q->cookie_server), req->now);
             valid = age != DNS_COOKIE_STALE;
             renew = age != DNS_COOKIE_FRESH || prev;
         }

@@ -9,6 +9,7 @@
  * restart forgets the previous secret; a cluster that rotates its shared secret should
  * reload, not restart, its nodes.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -17,21 +18,20 @@
 #include "server/server_int.h"
 #include "util/log.h"
 
+int server_cookie_init(struct server *srv)
+{
+    if (getrandom(srv->cookie_secret, sizeof(srv->cookie_secret), 0) ==
+        (ssize_t)sizeof(srv->cookie_secret))
+        return 0;
+    log_error("nanodns.server", "Cannot draw the DNS cookie secret: %s", strerror(errno));
+    return -1;
+}
+
 void server_cookie_prepare(struct server *srv, struct snap *ns)
 {
     if (!ns)
         return;
     struct snap_opts *o = &ns->opts;
-    if (!srv->cookie_generated) {
-        if (getrandom(srv->cookie_secret, sizeof(srv->cookie_secret), 0) !=
-            (ssize_t)sizeof(srv->cookie_secret))
-            log_warning("nanodns.server", "cookie secret: getrandom failed; using the clock");
-        srv->cookie_generated = true;
-        /* Never an all-zero or guessable key, even when getrandom failed. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        srv->cookie_secret[0] ^= (uint8_t)ts.tv_nsec;
-    }
     if (!o->cookie_secret_set)
         memcpy(o->cookie_secret, srv->cookie_secret, sizeof(o->cookie_secret));
     const struct snap *old = srv->slot.cur; /* the control thread is the only writer */

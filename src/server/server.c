@@ -319,12 +319,8 @@ static int server_drop_privs(struct server *srv, const struct privs *p)
     /* Config changes from the API and from peers are written beside the file (write-temp,
      * rename): say so now rather than at the first change. */
     char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", srv->path ? srv->path : ".");
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = 0;
-    else
-        snprintf(dir, sizeof(dir), ".");
+    if (srv->path)
+        conf_folder(srv->path, dir, sizeof(dir));
     if (srv->path && access(dir, W_OK | X_OK) != 0)
         log_warning(SERVER_LOG,
                     "The config folder %s is not writable by %s: changes from the "
@@ -365,8 +361,11 @@ int server_run(const char *config_path, const struct conf_overrides *ov)
     /* An unknown user fails now, before anything is bound or created. */
     struct privs privs;
     char perr[512];
-    if (privs_resolve(srv.conf->server.user, srv.conf->server.group, &privs, perr, sizeof(perr))) {
+    bool privs_bad =
+        privs_resolve(srv.conf->server.user, srv.conf->server.group, &privs, perr, sizeof(perr));
+    if (privs_bad)
         log_error(SERVER_LOG, "%s", perr);
+    if (privs_bad || server_cookie_init(&srv)) {
         snap_free(snap);
         conf_free(srv.conf);
         return 1;

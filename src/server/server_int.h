@@ -99,8 +99,7 @@ struct server {
     bool fwd_ready;
     uv_signal_t sigint, sigterm, sighup;
     struct timespec started;
-    uint8_t cookie_secret[16]; /* generated at start; used without server.cookie_secret */
-    bool cookie_generated;
+    uint8_t cookie_secret[16]; /* drawn at start; used without server.cookie_secret */
 
     /* readable by every thread */
     pthread_mutex_t info_lock;
@@ -173,7 +172,9 @@ struct mgmt_ops server_api_ops(struct server *srv);
 struct sync_ops server_sync_ops(struct server *srv);
 void server_metrics_view(struct server *srv, struct metrics_view *v);
 
-/* cookie.c: fills the DNS cookie secrets of a snapshot about to be published (the
- * generated one without server.cookie_secret; the previous one after a change). Control
- * thread (or start-up, before any other thread reads snapshots). */
+/* cookie.c: server_cookie_init draws the secret used without server.cookie_secret (start-up;
+ * 0, or -1 logged). server_cookie_prepare fills the DNS cookie secrets of a snapshot about
+ * to be published (that one without server.cookie_secret; the previous one after a change).
+ * Control thread (or start-up, before any other thread reads snapshots). */
+int server_cookie_init(struct server *srv);
 void server_cookie_prepare(struct server *srv, struct snap *ns);
