@@ -272,6 +272,23 @@ static int dns_svc_parse_string(struct dns_rdata__in *in, const char *v, size_t 
     return n;
 }
 
+/* The value of a key written keyNNNNN: its wire form as a character-string (RFC 9460 2.1),
+ * which must still be well formed for a key this parser knows ("key3=443" is an error, as
+ * 443 is three bytes, not a port). */
+static int dns_svc_parse_generic(struct dns_rdata__in *in, uint16_t key, const char *v, size_t vlen,
+                                 const struct dns_tok *t, size_t klen)
+{
+    struct wbuf *w = in->out;
+    size_t at = w->pos;
+    int r = dns_svc_parse_string(in, v, vlen, t->offset);
+    if (r < 0)
+        return r;
+    if (!dns_svc_value_ok(key, w->base + at, (size_t)r))
+        return dns_rdata__fail_value(in, ERR_SYNTAX, t->offset, "invalid wire value for", t->text,
+                                     klen, NULL);
+    return 0;
+}
+
 /* The value v of key (whose name is t->text[0..klen)) into the output. */
 static int dns_svc_parse_value(struct dns_rdata__in *in, uint16_t key, const char *v, size_t vlen,
                                const struct dns_tok *t, size_t klen)
@@ -282,6 +299,9 @@ static int dns_svc_parse_value(struct dns_rdata__in *in, uint16_t key, const cha
     uint64_t port;
     int r;
 
+    /* A known key in the keyNNNNN form: "key" is never a prefix of a key name. */
+    if (klen > 3 && strncasecmp(t->text, "key", 3) == 0)
+        return dns_svc_parse_generic(in, key, v, vlen, t, klen);
     if (vlen == 0 && key <= DNS_SVC_IPV6HINT && key != DNS_SVC_NO_DEFAULT_ALPN)
         return dns_rdata__fail_value(in, ERR_SYNTAX, t->offset, "SvcParam", t->text, klen,
                                      " needs a value");

@@ -261,6 +261,11 @@ static void test_svcb_rfc9460_vectors(void **state)
               "16 foo.example.org. mandatory=alpn,ipv4hint alpn=\"h2,h3-19\" ipv4hint=192.0.2.1",
               "0010 03666f6f076578616d706c65036f726700 0000 0004 0001 0004"
               "0001 0009 02683205 68332d3139 0004 0004 c0000201");
+    /* A known key in the keyNNNNN form carries its wire value (RFC 9460 2.1). */
+    roundtrip(DNS_TYPE_HTTPS,
+              "1 . key1=\"\\002h2\" key3=\"\\001\\187\" key4=\"\\001\\002\\003\\004\"",
+              "1 . alpn=\"h2\" port=443 ipv4hint=1.2.3.4",
+              "0001 00 0001 0003 026832 0003 0002 01bb 0004 0004 01020304");
     /* The two-level escaping of appendix A.1: the ALPN ids are "f\oo,bar" and "h2". */
     static const char *const printed = "16 foo.example.org. alpn=\"f\\\\\\\\oo\\\\,bar,h2\"";
     roundtrip(DNS_TYPE_SVCB, "16 foo.example.org. alpn=\"f\\\\\\\\oo\\\\,bar,h2\"", printed,
@@ -321,6 +326,10 @@ static void test_svcb_errors(void **state)
         {DNS_TYPE_SVCB, "1 foo.example.com. mandatory=key123,key123 key123=abc", ERR_SYNTAX,
          "duplicate key \"key123\" in mandatory", 19},
         {DNS_TYPE_HTTPS, "1 . foo=bar", ERR_SYNTAX, "invalid SvcParam key \"foo\"", 4},
+        /* keyNNNNN takes the wire form (RFC 9460 2.1), even for a key with a name. */
+        {DNS_TYPE_HTTPS, "1 . key3=443", ERR_SYNTAX, "invalid wire value for \"key3\"", 4},
+        {DNS_TYPE_HTTPS, "1 . key1=h2", ERR_SYNTAX, "invalid wire value for \"key1\"", 4},
+        {DNS_TYPE_HTTPS, "1 . key4=1.2.3.4", ERR_SYNTAX, NULL, 4},
         {DNS_TYPE_HTTPS, "1 . key65536=x", ERR_SYNTAX, NULL, 4},
         {DNS_TYPE_HTTPS, "1 . port=70000", ERR_SYNTAX, "invalid port \"70000\" (expected 0-65535)",
          4},
