@@ -43,7 +43,8 @@ static uint16_t dns_svc_u16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* A key name or keyNNNNN. Returns 0 or ERR_SYNTAX. */
+/* A key name or keyNNNNN, the number without leading zeros (RFC 9460 2.1), so that each
+ * key has one spelling. Returns 0 or ERR_SYNTAX. */
 static int dns_svc_key_from_text(const char *s, size_t len, uint16_t *key)
 {
     uint64_t v;
@@ -53,7 +54,8 @@ static int dns_svc_key_from_text(const char *s, size_t len, uint16_t *key)
             return 0;
         }
     }
-    if (len <= 3 || strncasecmp(s, "key", 3) != 0 || dns_rdata__number(s + 3, len - 3, 65535, &v))
+    if (len <= 3 || strncasecmp(s, "key", 3) != 0 || (len > 4 && s[3] == '0') ||
+        dns_rdata__number(s + 3, len - 3, 65535, &v))
         return ERR_SYNTAX;
     *key = (uint16_t)v;
     return 0;
