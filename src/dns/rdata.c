@@ -43,6 +43,7 @@
 #define SALT   DNS_RDF_SALT
 #define B32    DNS_RDF_B32HEX
 #define BITMAP DNS_RDF_BITMAP
+#define ALG    DNS_RDF_ALG
 
 /* Sorted by type for the binary search in dns_rdata_desc. */
 static const struct dns_rdata_desc dns_rdata_table[] = {
@@ -67,20 +68,20 @@ static const struct dns_rdata_desc dns_rdata_table[] = {
     {DNS_TYPE_SRV, "SRV", {U16, U16, U16, NAME}},
     {DNS_TYPE_NAPTR, "NAPTR", {U16, U16, STR, STR, STR, NAME}},
     {DNS_TYPE_KX, "KX", {U16, NAME}},
-    {DNS_TYPE_CERT, "CERT", {U16, U16, U8, B64}},
+    {DNS_TYPE_CERT, "CERT", {U16, U16, ALG, B64}},
     {DNS_TYPE_DNAME, "DNAME", {NAME}},
-    {DNS_TYPE_DS, "DS", {U16, U8, U8, HEX}},
+    {DNS_TYPE_DS, "DS", {U16, ALG, U8, HEX}},
     {DNS_TYPE_SSHFP, "SSHFP", {U8, U8, HEX}},
-    {DNS_TYPE_RRSIG, "RRSIG", {TYPE, U8, U8, U32, TSTAMP, TSTAMP, U16, NAME, B64}},
+    {DNS_TYPE_RRSIG, "RRSIG", {TYPE, ALG, U8, U32, TSTAMP, TSTAMP, U16, NAME, B64}},
     {DNS_TYPE_NSEC, "NSEC", {NAME, BITMAP}},
-    {DNS_TYPE_DNSKEY, "DNSKEY", {U16, U8, U8, B64}},
+    {DNS_TYPE_DNSKEY, "DNSKEY", {U16, U8, ALG, B64}},
     {DNS_TYPE_DHCID, "DHCID", {B64}},
     {DNS_TYPE_NSEC3, "NSEC3", {U8, U8, U16, SALT, B32, BITMAP}},
     {DNS_TYPE_NSEC3PARAM, "NSEC3PARAM", {U8, U8, U16, SALT}},
     {DNS_TYPE_TLSA, "TLSA", {U8, U8, U8, HEX}},
     {DNS_TYPE_SMIMEA, "SMIMEA", {U8, U8, U8, HEX}},
-    {DNS_TYPE_CDS, "CDS", {U16, U8, U8, HEX}},
-    {DNS_TYPE_CDNSKEY, "CDNSKEY", {U16, U8, U8, B64}},
+    {DNS_TYPE_CDS, "CDS", {U16, ALG, U8, HEX}},
+    {DNS_TYPE_CDNSKEY, "CDNSKEY", {U16, U8, ALG, B64}},
     {DNS_TYPE_OPENPGPKEY, "OPENPGPKEY", {B64}},
     {DNS_TYPE_CSYNC, "CSYNC", {U32, U16, BITMAP}},
     {DNS_TYPE_ZONEMD, "ZONEMD", {U32, U8, U8, HEX}},
@@ -300,6 +301,7 @@ int dns_rdata__field_len(uint8_t kind, const uint8_t *p, size_t left)
     size_t n = 0;
     switch (kind) {
     case DNS_RDF_U8:
+    case DNS_RDF_ALG:
         n = 1;
         break;
     case DNS_RDF_U16:

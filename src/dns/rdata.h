@@ -44,6 +44,7 @@ enum dns_rdf {
     DNS_RDF_SALT,      /* length byte + hex, "-" for empty (NSEC3, NSEC3PARAM) */
     DNS_RDF_B32HEX,    /* length byte + base32hex without padding (NSEC3 next owner) */
     DNS_RDF_BITMAP,    /* RFC 4034 4.1.2 type bitmap, up to the end; may be empty */
+    DNS_RDF_ALG,       /* u8 DNSSEC algorithm; text also takes its mnemonic (RSASHA256) */
 };
 
 #define DNS_RDF_MAX 10

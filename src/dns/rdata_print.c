@@ -108,6 +108,7 @@ static void dns_rdata_print_field(struct dns_rdata__out *o, uint8_t kind, const 
         dns_rdata__sep(o);
     switch (kind) {
     case DNS_RDF_U8:
+    case DNS_RDF_ALG:
         dns_rdata__putf(o, "%u", p[0]);
         break;
     case DNS_RDF_U16:

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns/name.h"
 #include "util/base64.h"
@@ -46,6 +47,7 @@ static const char *const dns_rdata_what[] = {
     [DNS_RDF_SALT] = "salt",
     [DNS_RDF_B32HEX] = "base32hex hash",
     [DNS_RDF_BITMAP] = "type list",
+    [DNS_RDF_ALG] = "algorithm",
 };
 
 /* ---- token source and errors ------------------------------------------------------------- */
@@ -165,6 +167,47 @@ static int dns_rdata_parse_number(struct dns_rdata__in *in, const struct dns_tok
         return dns_rdata__fail_value(in, r, t->offset, "invalid number", t->text, t->len, hint);
     }
     return 0;
+}
+
+/* The DNSSEC algorithm mnemonics of the IANA registry (RFC 4034 A.1 and later RFCs), which
+ * the presentation form of DNSKEY, RRSIG and DS allows in place of the number (RFC 4034 2.2,
+ * 3.2, 5.3; CERT by RFC 4398 2.2). Printing keeps the number. */
+static const struct {
+    const char *name;
+    uint8_t alg;
+} dns_rdata_algs[] = {
+    {"RSAMD5", 1},
+    {"DH", 2},
+    {"DSA", 3},
+    {"RSASHA1", 5},
+    {"DSA-NSEC3-SHA1", 6},
+    {"RSASHA1-NSEC3-SHA1", 7},
+    {"RSASHA256", 8},
+    {"RSASHA512", 10},
+    {"ECC-GOST", 12},
+    {"ECDSAP256SHA256", 13},
+    {"ECDSAP384SHA384", 14},
+    {"ED25519", 15},
+    {"ED448", 16},
+    {"INDIRECT", 252},
+    {"PRIVATEDNS", 253},
+    {"PRIVATEOID", 254},
+};
+
+static int dns_rdata_parse_alg(struct dns_rdata__in *in, const struct dns_tok *t, uint64_t *v)
+{
+    if (t->len && (t->text[0] < '0' || t->text[0] > '9')) {
+        for (size_t i = 0; i < sizeof(dns_rdata_algs) / sizeof(dns_rdata_algs[0]); i++) {
+            if (strlen(dns_rdata_algs[i].name) == t->len &&
+                strncasecmp(dns_rdata_algs[i].name, t->text, t->len) == 0) {
+                *v = dns_rdata_algs[i].alg;
+                return 0;
+            }
+        }
+        return dns_rdata__fail_value(in, ERR_SYNTAX, t->offset, "invalid algorithm", t->text,
+                                     t->len, " (expected 0-255 or a mnemonic)");
+    }
+    return dns_rdata_parse_number(in, t, 255, v);
 }
 
 /* A TTL-style duration: seconds, or BIND's units "1w2d3h4m5s" (each number with a unit). */
@@ -485,6 +528,11 @@ static int dns_rdata_parse_field(struct dns_rdata__in *in, uint8_t kind)
     if ((r = dns_rdata__take(in, &t, what)))
         return r;
     switch (kind) {
+    case DNS_RDF_ALG:
+        if ((r = dns_rdata_parse_alg(in, &t, &v)))
+            return r;
+        wbuf_u8(w, (uint8_t)v);
+        return 0;
     case DNS_RDF_U8:
     case DNS_RDF_U16:
     case DNS_RDF_U32: {
