@@ -44,6 +44,7 @@
 #define B32    DNS_RDF_B32HEX
 #define BITMAP DNS_RDF_BITMAP
 #define ALG    DNS_RDF_ALG
+#define CTYPE  DNS_RDF_CERTTYPE
 
 /* Sorted by type for the binary search in dns_rdata_desc. */
 static const struct dns_rdata_desc dns_rdata_table[] = {
@@ -68,7 +69,7 @@ static const struct dns_rdata_desc dns_rdata_table[] = {
     {DNS_TYPE_SRV, "SRV", {U16, U16, U16, NAME}},
     {DNS_TYPE_NAPTR, "NAPTR", {U16, U16, STR, STR, STR, NAME}},
     {DNS_TYPE_KX, "KX", {U16, NAME}},
-    {DNS_TYPE_CERT, "CERT", {U16, U16, ALG, B64}},
+    {DNS_TYPE_CERT, "CERT", {CTYPE, U16, ALG, B64}},
     {DNS_TYPE_DNAME, "DNAME", {NAME}},
     {DNS_TYPE_DS, "DS", {U16, ALG, U8, HEX}},
     {DNS_TYPE_SSHFP, "SSHFP", {U8, U8, HEX}},
@@ -306,6 +307,7 @@ int dns_rdata__field_len(uint8_t kind, const uint8_t *p, size_t left)
         break;
     case DNS_RDF_U16:
     case DNS_RDF_TYPE:
+    case DNS_RDF_CERTTYPE:
         n = 2;
         break;
     case DNS_RDF_U32:

@@ -45,6 +45,7 @@ enum dns_rdf {
     DNS_RDF_B32HEX,    /* length byte + base32hex without padding (NSEC3 next owner) */
     DNS_RDF_BITMAP,    /* RFC 4034 4.1.2 type bitmap, up to the end; may be empty */
     DNS_RDF_ALG,       /* u8 DNSSEC algorithm; text also takes its mnemonic (RSASHA256) */
+    DNS_RDF_CERTTYPE,  /* u16 CERT type; text also takes its mnemonic (PGP, RFC 4398 2.2) */
 };
 
 #define DNS_RDF_MAX 10

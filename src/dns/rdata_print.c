@@ -112,6 +112,7 @@ static void dns_rdata_print_field(struct dns_rdata__out *o, uint8_t kind, const 
         dns_rdata__putf(o, "%u", p[0]);
         break;
     case DNS_RDF_U16:
+    case DNS_RDF_CERTTYPE:
         dns_rdata__putf(o, "%u", (unsigned)(p[0] << 8 | p[1]));
         break;
     case DNS_RDF_U32:

@@ -48,6 +48,7 @@ static const char *const dns_rdata_what[] = {
     [DNS_RDF_B32HEX] = "base32hex hash",
     [DNS_RDF_BITMAP] = "type list",
     [DNS_RDF_ALG] = "algorithm",
+    [DNS_RDF_CERTTYPE] = "certificate type",
 };
 
 /* ---- token source and errors ------------------------------------------------------------- */
@@ -169,13 +170,16 @@ static int dns_rdata_parse_number(struct dns_rdata__in *in, const struct dns_tok
     return 0;
 }
 
-/* The DNSSEC algorithm mnemonics of the IANA registry (RFC 4034 A.1 and later RFCs), which
- * the presentation form of DNSKEY, RRSIG and DS allows in place of the number (RFC 4034 2.2,
- * 3.2, 5.3; CERT by RFC 4398 2.2). Printing keeps the number. */
-static const struct {
+/* Mnemonics that a presentation form allows in place of a number; printing keeps the
+ * number. */
+struct dns_rdata_mnemonic {
     const char *name;
-    uint8_t alg;
-} dns_rdata_algs[] = {
+    uint16_t value;
+};
+
+/* DNSSEC algorithms (RFC 4034 A.1 and the IANA registry): DNSKEY, RRSIG and DS (RFC 4034
+ * 2.2, 3.2, 5.3) and CERT (RFC 4398 2.2). */
+static const struct dns_rdata_mnemonic dns_rdata_algs[] = {
     {"RSAMD5", 1},
     {"DH", 2},
     {"DSA", 3},
@@ -192,22 +196,35 @@ static const struct {
     {"INDIRECT", 252},
     {"PRIVATEDNS", 253},
     {"PRIVATEOID", 254},
+    {NULL, 0},
 };
 
-static int dns_rdata_parse_alg(struct dns_rdata__in *in, const struct dns_tok *t, uint64_t *v)
+/* CERT certificate types (RFC 4398 2.1, 2.2). */
+static const struct dns_rdata_mnemonic dns_rdata_cert_types[] = {
+    {"PKIX", 1},   {"SPKI", 2},    {"PGP", 3},   {"IPKIX", 4}, {"ISPKI", 5}, {"IPGP", 6},
+    {"ACPKIX", 7}, {"IACPKIX", 8}, {"URI", 253}, {"OID", 254}, {NULL, 0},
+};
+
+/* An algorithm (DNS_RDF_ALG) or certificate type (DNS_RDF_CERTTYPE): a number, or a
+ * mnemonic when the token does not start with a digit. */
+static int dns_rdata_parse_mnemonic(struct dns_rdata__in *in, uint8_t kind, const struct dns_tok *t,
+                                    uint64_t *v)
 {
+    bool alg = kind == DNS_RDF_ALG;
     if (t->len && (t->text[0] < '0' || t->text[0] > '9')) {
-        for (size_t i = 0; i < sizeof(dns_rdata_algs) / sizeof(dns_rdata_algs[0]); i++) {
-            if (strlen(dns_rdata_algs[i].name) == t->len &&
-                strncasecmp(dns_rdata_algs[i].name, t->text, t->len) == 0) {
-                *v = dns_rdata_algs[i].alg;
+        for (const struct dns_rdata_mnemonic *m = alg ? dns_rdata_algs : dns_rdata_cert_types;
+             m->name; m++) {
+            if (strlen(m->name) == t->len && strncasecmp(m->name, t->text, t->len) == 0) {
+                *v = m->value;
                 return 0;
             }
         }
-        return dns_rdata__fail_value(in, ERR_SYNTAX, t->offset, "invalid algorithm", t->text,
-                                     t->len, " (expected 0-255 or a mnemonic)");
+        return dns_rdata__fail_value(
+            in, ERR_SYNTAX, t->offset, alg ? "invalid algorithm" : "invalid certificate type",
+            t->text, t->len,
+            alg ? " (expected 0-255 or a mnemonic)" : " (expected 0-65535 or a mnemonic)");
     }
-    return dns_rdata_parse_number(in, t, 255, v);
+    return dns_rdata_parse_number(in, t, alg ? 255 : 65535, v);
 }
 
 /* A TTL-style duration: seconds, or BIND's units "1w2d3h4m5s" (each number with a unit). */
@@ -529,9 +546,13 @@ static int dns_rdata_parse_field(struct dns_rdata__in *in, uint8_t kind)
         return r;
     switch (kind) {
     case DNS_RDF_ALG:
-        if ((r = dns_rdata_parse_alg(in, &t, &v)))
+    case DNS_RDF_CERTTYPE:
+        if ((r = dns_rdata_parse_mnemonic(in, kind, &t, &v)))
             return r;
-        wbuf_u8(w, (uint8_t)v);
+        if (kind == DNS_RDF_ALG)
+            wbuf_u8(w, (uint8_t)v);
+        else
+            wbuf_u16(w, (uint16_t)v);
         return 0;
     case DNS_RDF_U8:
     case DNS_RDF_U16:
