@@ -8,7 +8,9 @@
  *      which the parent side answers);
  *   3. an existing node answers the type, or its CNAME (then go on with the target), or
  *      NODATA; an empty non-terminal is NODATA;
- *   4. a missing name is answered by NanoDNS `wildcard: true` data one label below its
+ *   4. a missing name below a DNAME (its closest encloser holds one) gets the DNAME and a
+ *      CNAME synthesized from it (RFC 6672 3.2), then go on with the new name;
+ *   5. a missing name is answered by NanoDNS `wildcard: true` data one label below its
  *      closest encloser, else by the RFC 4592 wildcard "*.<closest encloser>", else
  *      NXDOMAIN with the zone's SOA.
  * Data outside every zone (NanoDNS local records) answers the same way but has no SOA, no
@@ -145,6 +147,38 @@ static enum step query__answer_node(struct query *q, const struct zone_node *n,
     return STEP_DONE;
 }
 
+/* RFC 6672 3.2: `name` (length `len`) lies below the DNAME owner `ce`. Writes the DNAME
+ * and the CNAME synthesized from it (owner `name`, the DNAME's TTL) and returns the new
+ * name, built in `buf` (2 bytes of RDATA length, then the name); NULL when the answer is
+ * complete: YXDOMAIN for a new name over 255 bytes, or a truncation. */
+static const uint8_t *query__dname(struct query *q, const struct zone_node *ce,
+                                   const struct zone_rrset *dname, const uint8_t *name, size_t len,
+                                   uint8_t buf[2 + DNS_NAME_MAXLEN])
+{
+    const uint8_t *owner = name; /* the DNAME owner, in the case of the question */
+    for (unsigned i = dns_name_labels(name); i > ce->labels; i--)
+        owner += *owner + 1;
+    if (!query__put_rrset(q, DNS_SECTION_ANSWER, owner, dname))
+        return NULL;
+    const uint8_t *target;
+    uint16_t tlen;
+    zone_rdata_next(dname->rdata, &target, &tlen);
+    size_t prefix = (size_t)(owner - name);
+    if (len < ce->name_len || prefix + tlen > DNS_NAME_MAXLEN) {
+        q->rcode = DNS_RCODE_YXDOMAIN;
+        return NULL;
+    }
+    size_t nlen = prefix + tlen;
+    buf[0] = (uint8_t)(nlen >> 8);
+    buf[1] = (uint8_t)nlen;
+    memcpy(buf + 2, name, prefix);
+    memcpy(buf + 2 + prefix, target, tlen);
+    struct zone_rrset cname = {.type = DNS_TYPE_CNAME, .count = 1, .ttl = dname->ttl, .rdata = buf};
+    if (!query__put_rrset(q, DNS_SECTION_ANSWER, name, &cname))
+        return NULL;
+    return buf + 2;
+}
+
 /* Writes a referral to the zone cut `cut`. */
 static void query__referral(struct query *q, const struct zone_node *cut, bool first)
 {
@@ -163,6 +197,7 @@ void query__lookup(struct query *q)
     const struct zone_node *seen[QUERY_CHAIN_MAX];
     unsigned nseen = 0;
     uint8_t lname[DNS_NAME_MAXLEN];
+    uint8_t synth[2][2 + DNS_NAME_MAXLEN]; /* names made by DNAMEs, used in turn */
 
     size_t len = dns_name_copy_lower(lname, name);
     const struct zone_rewrite *rw = query__rewrite(s, lname, len);
@@ -174,7 +209,7 @@ void query__lookup(struct query *q)
     for (unsigned hop = 0;; hop++) {
         bool first = hop == 0;
         const struct zone_node *exact, *ce, *src = NULL;
-        const struct zone_rrset *sets = NULL;
+        const struct zone_rrset *sets = NULL, *dname = NULL;
         uint16_t nsets = 0;
 
         if (!first)
@@ -195,6 +230,8 @@ void query__lookup(struct query *q)
             src = exact;
             sets = exact->rrsets;
             nsets = exact->nrrsets;
+        } else if ((dname = zone_node_rrset(ce, DNS_TYPE_DNAME)) != NULL) {
+            src = ce;
         } else if ((ce->flags & ZONE_NODE_WILD1) && dns_name_labels(lname) == ce->labels + 1u) {
             src = ce;
             sets = ce->wild;
@@ -236,6 +273,12 @@ void query__lookup(struct query *q)
             return;
         seen[nseen++] = src;
 
+        if (dname) {
+            name = query__dname(q, ce, dname, name, len, synth[hop & 1]);
+            if (!name)
+                return;
+            continue;
+        }
         const uint8_t *target = NULL;
         if (query__answer_node(q, src, sets, nsets, name, &target) == STEP_DONE)
             return;

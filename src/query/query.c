@@ -137,7 +137,8 @@ void query_process(const struct snap *snap, const struct query_req *req, struct 
     }
     query__put_opt(&q);
 
-    if (q.aa && (q.rcode == DNS_RCODE_NOERROR || q.rcode == DNS_RCODE_NXDOMAIN))
+    if (q.aa && (q.rcode == DNS_RCODE_NOERROR || q.rcode == DNS_RCODE_NXDOMAIN ||
+                 q.rcode == DNS_RCODE_YXDOMAIN))
         flags |= DNS_FLAG_AA;
     if (req->recursion)
         flags |= DNS_FLAG_RA;

@@ -26,6 +26,10 @@ static const char cfg[] =
     "  {\"name\": \"host.other.lan\", \"type\": \"AAAA\", \"value\": \"fd00::5\"},"
     "  {\"name\": \"loop1.internal.lan\", \"type\": \"CNAME\", \"value\": \"loop2.internal.lan\"},"
     "  {\"name\": \"loop2.internal.lan\", \"type\": \"CNAME\", \"value\": \"loop1.internal.lan\"},"
+    "  {\"name\": \"dn.internal.lan\", \"type\": \"DNAME\", \"value\": \"other.lan\", "
+    "\"ttl\": 900},"
+    "  {\"name\": \"d.other.lan\", \"type\": \"DNAME\", \"value\": "
+    "\"%s.%s.internal.lan\"},"
     "  {\"name\": \"internal.lan\", \"type\": \"MX\", \"value\": \"web.internal.lan\", "
     "\"priority\": 5},"
     "  {\"name\": \"internal.lan\", \"type\": \"TXT\", \"value\": \"v=spf1 -all\"},"
@@ -53,6 +57,9 @@ static const char cfg[] =
 
 static struct snap *snap;
 
+/* A 50-byte label, for names near the 255-byte limit. */
+#define L50 "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+
 static int setup(void **state)
 {
     (void)state;
@@ -60,7 +67,7 @@ static int setup(void **state)
     char big[601];
     memset(big, 'x', 600);
     big[600] = 0;
-    snprintf(json, sizeof(json), cfg, big);
+    snprintf(json, sizeof(json), cfg, L50, L50, big);
     snap = qh_snap_from_json(json);
     return 0;
 }
@@ -176,6 +183,49 @@ static void test_cname_edges(void **state)
     qh_ask(snap, "loop1.internal.lan", DNS_TYPE_A, &r);
     assert_int_equal(QH_RCODE(&r), DNS_RCODE_NOERROR);
     assert_int_equal(r.n[1], 2);
+}
+
+/* RFC 6672: below a DNAME, the DNAME, a synthesized CNAME, then the new name. */
+static void test_dname(void **state)
+{
+    (void)state;
+    struct qh_resp r;
+    qh_ask(snap, "Host.dn.internal.lan", DNS_TYPE_AAAA, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_NOERROR);
+    assert_true(QH_AA(&r));
+    assert_int_equal(r.n[1], 3);
+    assert_int_equal(QH_AN(&r, 0)->type, DNS_TYPE_DNAME);
+    assert_string_equal(QH_AN(&r, 0)->owner, "dn.internal.lan.");
+    assert_int_equal(QH_AN(&r, 1)->type, DNS_TYPE_CNAME);
+    assert_string_equal(QH_AN(&r, 1)->owner, "Host.dn.internal.lan.");
+    assert_int_equal(QH_AN(&r, 1)->ttl, 900);
+    assert_string_equal(QH_AN(&r, 1)->rdata, "Host.other.lan.");
+    assert_string_equal(QH_AN(&r, 2)->rdata, "fd00::5");
+
+    /* the new name does not exist: NXDOMAIN from the target zone */
+    qh_ask(snap, "gone.dn.internal.lan", DNS_TYPE_A, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_NXDOMAIN);
+    assert_int_equal(r.n[1], 2);
+
+    /* the owner itself is an ordinary name */
+    qh_ask(snap, "dn.internal.lan", DNS_TYPE_A, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_NOERROR);
+    assert_int_equal(r.n[1], 0);
+    assert_int_equal(r.n[2], 1);
+
+    /* d.other.lan (13 bytes) maps to a 116-byte name: a 153-byte prefix makes 269 bytes,
+     * which is YXDOMAIN with the DNAME only; a 51-byte one fits */
+    char name[256];
+    snprintf(name, sizeof(name), "%s.d.other.lan", L50);
+    qh_ask(snap, name, DNS_TYPE_A, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_NXDOMAIN);
+    assert_int_equal(r.n[1], 2);
+    snprintf(name, sizeof(name), "%s.%s.%s.d.other.lan", L50, L50, L50);
+    qh_ask(snap, name, DNS_TYPE_A, &r);
+    assert_int_equal(QH_RCODE(&r), DNS_RCODE_YXDOMAIN);
+    assert_true(QH_AA(&r));
+    assert_int_equal(r.n[1], 1);
+    assert_int_equal(QH_AN(&r, 0)->type, DNS_TYPE_DNAME);
 }
 
 static void test_apex(void **state)
@@ -573,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_nxdomain),
         cmocka_unit_test(test_cname_chase),
         cmocka_unit_test(test_cname_edges),
+        cmocka_unit_test(test_dname),
         cmocka_unit_test(test_apex),
         cmocka_unit_test(test_any),
         cmocka_unit_test(test_rrset),
