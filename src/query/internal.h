@@ -42,6 +42,7 @@ struct query {
     uint8_t cookie_client[DNS_COOKIE_CLIENT_LEN];
     const uint8_t *cookie_server; /* into the request; NULL: none */
     uint8_t cookie_server_len;
+    bool cookie_probe;              /* no question, only a COOKIE (RFC 7873 5.4) */
     bool cookie_reply;              /* our OPT carries COOKIE with cookie_out */
     uint8_t cookie_out[DNS_COOKIE_SERVER_LEN];
     size_t opt_len;   /* room held back for our OPT record */

@@ -7,7 +7,9 @@
  *    when the OPT itself was bad, RFC 6891 7);
  *  - EDNS version above 0: BADVERS with our OPT (version 0);
  *  - opcode other than QUERY: NOTIMP, question echoed when it parses;
- *  - QDCOUNT 0: FORMERR (with our OPT when the query had one);
+ *  - QDCOUNT 0: FORMERR (with our OPT when the query had one), except a query for a server
+ *    cookie (a COOKIE option, cookies not off): NOERROR, or BADCOOKIE for an invalid server
+ *    cookie (RFC 7873 5.4, decided in query__cookie);
  *  - class other than IN and CH (query__chaos), and zone transfers (not offered yet):
  *    REFUSED;
  *  - meta types that cannot be queried (OPT, TSIG, TKEY): FORMERR; MAILA/MAILB: NOTIMP.
@@ -128,7 +130,8 @@ bool query__parse(struct query *q, const uint8_t *buf, size_t len)
         return false;
     }
     if (!q->has_q) {
-        q->rcode = DNS_RCODE_FORMERR;
+        q->cookie_probe = q->cookie && q->snap && q->snap->opts.cookie_mode != SNAP_COOKIE_OFF;
+        q->rcode = q->cookie_probe ? DNS_RCODE_NOERROR : DNS_RCODE_FORMERR;
         return false;
     }
     if (q->q.qclass != DNS_CLASS_IN && q->q.qclass != DNS_CLASS_CH) {

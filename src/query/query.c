@@ -34,8 +34,10 @@ static size_t query__limit(const struct query *q, const struct snap *snap, size_
  * fresh, else a new one is made with the current secret (also for one made with the
  * previous secret, which is still accepted). Under the "require" policy a UDP query from a
  * cookie-aware client without a valid server cookie gets BADCOOKIE and the new cookie,
- * and no answer (5.2.3); clients that send no cookie at all are answered as ever (the
- * rate limiter deals with them). Returns false when the query is not to be answered. */
+ * and no answer (5.2.3); so does a query without a question (5.4), under either policy,
+ * when the server cookie it sends is not valid. Clients that send no cookie at all are
+ * answered as ever (the rate limiter deals with them). Returns false when the query is not
+ * to be answered. */
 static bool query__cookie(struct query *q, const struct snap *snap, const struct query_req *req,
                           struct query_info *info, bool go)
 {
@@ -66,6 +68,12 @@ static bool query__cookie(struct query *q, const struct snap *snap, const struct
         memcpy(q->cookie_out, q->cookie_server, DNS_COOKIE_SERVER_LEN);
     q->cookie_reply = true;
     info->cookie = valid ? QUERY_COOKIE_VALID : QUERY_COOKIE_NEW;
+    if (q->cookie_probe && q->cookie_server && !valid) {
+        /* 5.4: a query without a question re-checking a server cookie learns it is bad */
+        q->rcode = DNS_RCODE_BADCOOKIE;
+        info->cookie = QUERY_COOKIE_BAD;
+        return go;
+    }
     if (!valid && go && o->cookie_mode == SNAP_COOKIE_REQUIRE && q->proto == QUERY_PROTO_UDP) {
         q->rcode = DNS_RCODE_BADCOOKIE;
         q->outcome = QUERY_OUTCOME_ERROR;

@@ -250,3 +250,39 @@ def test_rotation_keeps_previous_secret(tmp_path):
         ts = struct.unpack("!I", new[12:16])[0]
         assert new[8:] == rfc9018(SECRET2, client, ts)  # renewed with the new one
         assert ask(s, new).rcode() == dns.rcode.NOERROR
+
+
+def cookie_probe(srv, cookie, tcp=False):
+    """A query for a server cookie (RFC 7873 5.4): QDCOUNT 0, an OPT with only COOKIE."""
+    opt = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 4 + len(cookie))
+    opt += struct.pack("!HH", COOKIE, len(cookie)) + cookie
+    data = struct.pack("!HHHHHH", 0x5A5A, 0, 0, 0, 0, 1) + opt
+    raw = srv.tcp_raw(data) if tcp else srv.udp_raw(data)
+    return dns.message.from_wire(raw)
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+def test_query_for_server_cookie(srv, tcp):
+    """RFC 7873 5.4: no question and a COOKIE is NOERROR with a server cookie (not FORMERR);
+    a server cookie sent along is confirmed (NOERROR) or refused (BADCOOKIE, a new one)."""
+    client = os.urandom(8)
+    r = cookie_probe(srv, client, tcp)
+    assert r.id == 0x5A5A and r.rcode() == dns.rcode.NOERROR
+    assert r.question == [] and r.answer == [] and r.authority == []
+    c = reply_cookie(r)
+    assert c[:8] == client and len(c) == 24
+    r = cookie_probe(srv, c, tcp)
+    assert r.rcode() == dns.rcode.NOERROR and reply_cookie(r) == c
+    r = cookie_probe(srv, client + os.urandom(16), tcp)
+    assert r.rcode() == dns.rcode.BADCOOKIE
+    assert reply_cookie(r)[:8] == client
+    assert len(reply_cookie(r)) == 24
+
+
+def test_query_for_server_cookie_policies(start_server):
+    s = start_server(config(cookies="require"))
+    r = cookie_probe(s, os.urandom(8))
+    assert r.rcode() == dns.rcode.NOERROR and len(reply_cookie(r)) == 24
+    s = start_server(config(cookies="off"))
+    r = cookie_probe(s, os.urandom(8))
+    assert r.rcode() == dns.rcode.FORMERR and reply_cookie(r) is None
