@@ -1,6 +1,7 @@
 #include "conf/zonefile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dns/dns.h"
@@ -17,18 +18,21 @@ struct conf_zonefile_ctx {
     unsigned soa_line;
 };
 
-static void conf_zonefile__msg(void *arg, bool error, const char *file, unsigned line,
+/* "file:line:col: msg" as compilers print it (named-checkzone's file:line with a column),
+ * without the parts that are 0. */
+static void conf_zonefile__msg(void *arg, bool error, const char *file, unsigned line, unsigned col,
                                const char *msg)
 {
     struct conf_zonefile_ctx *c = arg;
-    if (line && error)
-        conf_diag_error(c->d, "%s:%u: %s", file, line, msg);
+    char where[32] = "";
+    if (line && col)
+        snprintf(where, sizeof(where), ":%u:%u", line, col);
     else if (line)
-        conf_diag_warn(c->d, "%s:%u: %s", file, line, msg);
-    else if (error)
-        conf_diag_error(c->d, "%s: %s", file, msg);
+        snprintf(where, sizeof(where), ":%u", line);
+    if (error)
+        conf_diag_error(c->d, "%s%s: %s", file, where, msg);
     else
-        conf_diag_warn(c->d, "%s: %s", file, msg);
+        conf_diag_warn(c->d, "%s%s: %s", file, where, msg);
 }
 
 static int conf_zonefile__rr(void *arg, const struct dns_zonefile_rr *rr)
@@ -39,8 +43,8 @@ static int conf_zonefile__rr(void *arg, const struct dns_zonefile_rr *rr)
     if (!dns_name_is_subdomain(rr->owner, c->apex)) {
         dns_name_to_text(rr->owner, owner, sizeof(owner), 0);
         dns_name_to_text(c->apex, apex, sizeof(apex), 0);
-        conf_diag_warn(c->d, "%s:%u: %s is outside the zone %s (ignored)", rr->file, rr->line,
-                       owner, apex);
+        conf_diag_warn(c->d, "%s:%u:%u: %s is outside the zone %s (ignored)", rr->file, rr->line,
+                       rr->col, owner, apex);
         return 0;
     }
     int source = conf_sources_file(c->src, rr->file, rr->line);
@@ -49,9 +53,10 @@ static int conf_zonefile__rr(void *arg, const struct dns_zonefile_rr *rr)
     if (rr->type == DNS_TYPE_SOA) {
         if (!dns_name_equal(rr->owner, c->apex)) {
             dns_name_to_text(rr->owner, owner, sizeof(owner), 0);
-            conf_diag_error(c->d, "%s:%u: an SOA record below the zone apex (%s)", rr->file,
-                            rr->line, owner);
+            conf_diag_error(c->d, "%s:%u:%u: an SOA record below the zone apex (%s)", rr->file,
+                            rr->line, rr->col, owner);
         } else if (c->out->have_soa) {
+            /* About the record, not a token: file:line like the zone checks' messages. */
             conf_diag_error(c->d, "%s:%u: a second SOA record (first: %s:%u)", rr->file, rr->line,
                             c->soa_file, c->soa_line);
         } else if (rr->rdlen <= sizeof(c->out->soa)) {

@@ -24,6 +24,7 @@ int dns_text_next(const char *s, size_t len, size_t *pos, struct dns_tok *tok)
 
     size_t start = i;
     tok->offset = start;
+    tok->line = tok->col = 0;
     if (s[i] == '"') {
         for (i++; i < len; i++) {
             if (s[i] == '\\') {

@@ -14,7 +14,9 @@
 struct dns_tok {
     const char *text; /* token text, without the quotes of a quoted string */
     size_t len;
-    size_t offset; /* byte offset of the token (of its opening quote) in the source */
+    size_t offset;      /* byte offset of the token (of its opening quote) in the source */
+    unsigned line, col; /* where it (its opening quote) starts, 1-based, bytes; set by the
+                         * zone-file lexer for its messages, 0 from the functions here */
     bool quoted;
 };
 

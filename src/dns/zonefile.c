@@ -1,7 +1,8 @@
 /*
  * Zone-file parse: entries from the lexer (zonefile_lex.c) become records or directives.
  * Each entry is handled on its own, so an error costs only that entry, and every problem is
- * reported once at the line where its entry starts.
+ * reported once, at the line and column of the token at fault (dns/zonefile.h lists where
+ * each kind of problem points).
  *
  * The per-file state (origin, $TTL, last TTL, previous owner) lives in a struct that
  * $INCLUDE copies for the included file, which is how RFC 1035's "changes do not leak back"
@@ -41,16 +42,17 @@ static bool zf_is_meta(uint16_t type)
 }
 
 /* RFC 2181 8: a TTL with the top bit set is taken as 0. */
-static uint32_t zf_clamp_ttl(struct dns_zonefile *zf, const char *file, unsigned line, uint32_t ttl)
+static uint32_t zf_clamp_ttl(struct dns_zonefile *zf, const char *file, struct dns_zonefile_pos at,
+                             uint32_t ttl)
 {
     if (ttl <= DNS_TTL_MAX)
         return ttl;
-    dns_zonefile__msg(zf, false, file, line, "TTL %u is above 2147483647; using 0", ttl);
+    dns_zonefile__msg(zf, false, file, at, "TTL %u is above 2147483647; using 0", ttl);
     return 0;
 }
 
-int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
-                       const struct dns_tok *t, size_t n, size_t *i, struct dns_zonefile_head *h)
+int dns_zonefile__head(struct dns_zonefile *zf, const char *file, const struct dns_tok *t, size_t n,
+                       size_t *i, struct dns_zonefile_head *h)
 {
     bool have_class = false;
     uint16_t rclass;
@@ -61,16 +63,16 @@ int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
         if (!h->have_ttl && k->text[0] >= '0' && k->text[0] <= '9') {
             int r = dns_zonefile_ttl(k->text, k->len, &h->ttl);
             if (r) {
-                dns_zonefile__msg(zf, true, file, line, "invalid TTL \"%.*s\"%s",
+                dns_zonefile__msg(zf, true, file, dns_zonefile__at(k), "invalid TTL \"%.*s\"%s",
                                   dns_zonefile__show(k), k->text,
                                   r == ERR_RANGE ? " (above 4294967295)" : "");
                 return ERR_SYNTAX;
             }
-            h->ttl = zf_clamp_ttl(zf, file, line, h->ttl);
+            h->ttl = zf_clamp_ttl(zf, file, dns_zonefile__at(k), h->ttl);
             h->have_ttl = true;
         } else if (!have_class && dns_class_from_text(k->text, k->len, &rclass) == 0) {
             if (rclass != DNS_CLASS_IN) {
-                dns_zonefile__msg(zf, true, file, line,
+                dns_zonefile__msg(zf, true, file, dns_zonefile__at(k),
                                   "class %.*s does not match the zone's class IN",
                                   dns_zonefile__show(k), k->text);
                 return ERR_SYNTAX;
@@ -81,17 +83,17 @@ int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
         }
     }
     if (*i >= n) {
-        dns_zonefile__msg(zf, true, file, line, "missing type");
+        dns_zonefile__msg(zf, true, file, dns_zonefile__after(&t[n - 1]), "missing type");
         return ERR_SYNTAX;
     }
     const struct dns_tok *k = &t[*i];
     if (k->quoted || dns_type_from_text(k->text, k->len, &h->type)) {
-        dns_zonefile__msg(zf, true, file, line, "unknown type \"%.*s\"", dns_zonefile__show(k),
-                          k->text);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(k), "unknown type \"%.*s\"",
+                          dns_zonefile__show(k), k->text);
         return ERR_SYNTAX;
     }
     if (zf_is_meta(h->type)) {
-        dns_zonefile__msg(zf, true, file, line, "type %.*s cannot be used in a zone",
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(k), "type %.*s cannot be used in a zone",
                           dns_zonefile__show(k), k->text);
         return ERR_SYNTAX;
     }
@@ -99,9 +101,25 @@ int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
     return 0;
 }
 
-int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned line,
-                         struct dns_zonefile_state *st, const uint8_t *owner, size_t owner_len,
-                         const struct dns_zonefile_head *h, const struct dns_tok *t, size_t n)
+/* The token of t[0..n) that an RDATA error at `offset` is about (dns_rdata_error: the
+ * offset of a token, or the end of the last one when a field is missing). */
+static struct dns_zonefile_pos zf_rdata_at(const struct dns_tok *t, size_t n, size_t offset,
+                                           struct dns_zonefile_pos end)
+{
+    if (n == 0)
+        return end;
+    size_t k = 0;
+    while (k + 1 < n && t[k + 1].offset <= offset)
+        k++;
+    if (k == n - 1 && offset >= t[k].offset + t[k].len + (t[k].quoted ? 2 : 0))
+        return end;
+    return dns_zonefile__at(&t[k]);
+}
+
+int dns_zonefile__record(struct dns_zonefile *zf, const char *file, struct dns_zonefile_pos at,
+                         struct dns_zonefile_pos end, struct dns_zonefile_state *st,
+                         const uint8_t *owner, size_t owner_len, const struct dns_zonefile_head *h,
+                         const struct dns_tok *t, size_t n)
 {
     uint32_t ttl = 0;
     bool soa_minimum = false;
@@ -116,7 +134,7 @@ int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned lin
     } else if (h->type == DNS_TYPE_SOA) {
         soa_minimum = true;
     } else {
-        dns_zonefile__msg(zf, true, file, line, "no TTL given, and no $TTL or earlier TTL");
+        dns_zonefile__msg(zf, true, file, at, "no TTL given, and no $TTL or earlier TTL");
         return ERR_SYNTAX;
     }
 
@@ -125,10 +143,11 @@ int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned lin
     wbuf_init(&w, zf->rdata, sizeof(zf->rdata));
     int r = dns_rdata_from_tokens(h->type, t, n, st->origin, &w, &err);
     if (r) {
+        struct dns_zonefile_pos bad = zf_rdata_at(t, n, err.offset, end);
         if (err.msg[0])
-            dns_zonefile__msg(zf, true, file, line, "%s", err.msg);
+            dns_zonefile__msg(zf, true, file, bad, "%s", err.msg);
         else
-            dns_zonefile__msg(zf, true, file, line, "invalid record data (%s)", err_str(r));
+            dns_zonefile__msg(zf, true, file, bad, "invalid record data (%s)", err_str(r));
         return ERR_SYNTAX;
     }
 
@@ -136,8 +155,9 @@ int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned lin
         /* BIND's rule for a zone without $TTL: the SOA MINIMUM then serves as $TTL. */
         const uint8_t *m = zf->rdata + w.pos - 4;
         ttl = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-        dns_zonefile__msg(zf, false, file, line, "no TTL given; using the SOA minimum %u", ttl);
-        ttl = zf_clamp_ttl(zf, file, line, ttl);
+        struct dns_zonefile_pos min = n ? dns_zonefile__at(&t[n - 1]) : at;
+        dns_zonefile__msg(zf, false, file, min, "no TTL given; using the SOA minimum %u", ttl);
+        ttl = zf_clamp_ttl(zf, file, min, ttl);
         st->default_ttl = ttl;
         st->have_default = true;
     }
@@ -153,7 +173,8 @@ int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned lin
         .rdata = zf->rdata,
         .rdlen = (uint16_t)w.pos,
         .file = file,
-        .line = line,
+        .line = at.line,
+        .col = at.col,
     };
     r = zf->o->rr(zf->o->ctx, &rr);
     if (r) {
@@ -176,7 +197,7 @@ static void zf_rr(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
 
     if (e->blank_owner) {
         if (st->owner_state == DNS_ZONEFILE_OWNER_NONE) {
-            dns_zonefile__msg(zf, true, file, e->line, "missing owner name");
+            dns_zonefile__msg(zf, true, file, e->at, "missing owner name");
             return;
         }
         olen = dns_name_len(st->owner);
@@ -186,8 +207,9 @@ static void zf_rr(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
         int r = t[0].quoted ? ERR_NAME
                             : dns_name_from_text(t[0].text, t[0].len, st->origin, owner, &olen);
         if (r) {
-            dns_zonefile__msg(zf, true, file, e->line, "invalid owner name \"%.*s\" (%s)",
-                              dns_zonefile__show(&t[0]), t[0].text, err_str(r));
+            dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[0]),
+                              "invalid owner name \"%.*s\" (%s)", dns_zonefile__show(&t[0]),
+                              t[0].text, err_str(r));
             st->owner_state = DNS_ZONEFILE_OWNER_BAD;
             return;
         }
@@ -197,9 +219,10 @@ static void zf_rr(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
     }
 
     struct dns_zonefile_head h;
-    if (dns_zonefile__head(zf, file, e->line, t, n, &i, &h))
+    if (dns_zonefile__head(zf, file, t, n, &i, &h))
         return;
-    dns_zonefile__record(zf, file, e->line, st, add ? owner : NULL, olen, &h, t + i, n - i);
+    dns_zonefile__record(zf, file, e->at, dns_zonefile__after(&t[n - 1]), st, add ? owner : NULL,
+                         olen, &h, t + i, n - i);
 }
 
 /* Opens a file for streaming. Returns 0 or a negative errno; *why names the problem. */
@@ -258,24 +281,32 @@ static char *zf_include_path(const char *file, const char *name, size_t len)
     return path;
 }
 
+/* Where a directive that takes `want` arguments at most has a bad count: the first one
+ * too many, or right after the last token when some are missing. */
+static struct dns_zonefile_pos zf_count_at(const struct dns_tok *t, size_t n, size_t want)
+{
+    return n > want + 1 ? dns_zonefile__at(&t[want + 1]) : dns_zonefile__after(&t[n - 1]);
+}
+
 static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
-                       struct dns_zonefile_state *st, unsigned line)
+                       struct dns_zonefile_state *st)
 {
     const struct dns_tok *t = zf->toks.v;
     size_t n = zf->toks.n;
     const char *file = src->path;
     unsigned max = zf->o->max_include_depth ? zf->o->max_include_depth : 10;
     if (zf->o->no_include) {
-        dns_zonefile__msg(zf, true, file, line, "$INCLUDE is not allowed here");
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[0]), "$INCLUDE is not allowed here");
         return;
     }
     if (n < 2 || n > 3) {
-        dns_zonefile__msg(zf, true, file, line,
+        dns_zonefile__msg(zf, true, file, zf_count_at(t, n, 2),
                           "$INCLUDE needs a file name and may have an origin");
         return;
     }
     if (st->depth >= max) {
-        dns_zonefile__msg(zf, true, file, line, "$INCLUDE nested too deeply (limit %u)", max);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[0]),
+                          "$INCLUDE nested too deeply (limit %u)", max);
         return;
     }
     /* The included file starts with our origin (or the one given) and TTLs but without a
@@ -289,8 +320,9 @@ static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *s
                     ? ERR_NAME
                     : dns_name_from_text(t[2].text, t[2].len, st->origin, inner.origin, &len);
         if (r) {
-            dns_zonefile__msg(zf, true, file, line, "invalid $INCLUDE origin \"%.*s\" (%s)",
-                              dns_zonefile__show(&t[2]), t[2].text, err_str(r));
+            dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[2]),
+                              "invalid $INCLUDE origin \"%.*s\" (%s)", dns_zonefile__show(&t[2]),
+                              t[2].text, err_str(r));
             return;
         }
     }
@@ -299,8 +331,9 @@ static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *s
     char name[4096];
     int len = dns_text_unescape(t[1].text, t[1].len, (uint8_t *)name, sizeof(name));
     if (len <= 0 || memchr(name, 0, (size_t)len)) {
-        dns_zonefile__msg(zf, true, file, line, "invalid $INCLUDE file name \"%.*s\"",
-                          dns_zonefile__show(&t[1]), t[1].text);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]),
+                          "invalid $INCLUDE file name \"%.*s\"", dns_zonefile__show(&t[1]),
+                          t[1].text);
         return;
     }
     char *path = zf_include_path(file, name, (size_t)len);
@@ -315,13 +348,14 @@ static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *s
         zf_parse(zf, &inc, &inner);
         zf_close(&inc);
     } else {
-        dns_zonefile__msg(zf, true, file, line, "cannot open \"%s\": %s", path, why);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]), "cannot open \"%s\": %s", path,
+                          why);
     }
     free(path);
 }
 
 static void zf_directive(struct dns_zonefile *zf, const struct dns_zonefile_src *src,
-                         struct dns_zonefile_state *st, unsigned line)
+                         struct dns_zonefile_state *st, const struct dns_zonefile_entry *e)
 {
     const struct dns_tok *t = zf->toks.v;
     size_t n = zf->toks.n;
@@ -330,35 +364,37 @@ static void zf_directive(struct dns_zonefile *zf, const struct dns_zonefile_src 
         uint8_t origin[DNS_NAME_MAXLEN];
         size_t len;
         if (n != 2) {
-            dns_zonefile__msg(zf, true, file, line, "$ORIGIN needs one domain name");
+            dns_zonefile__msg(zf, true, file, zf_count_at(t, n, 1),
+                              "$ORIGIN needs one domain name");
             return;
         }
         int r = t[1].quoted ? ERR_NAME
                             : dns_name_from_text(t[1].text, t[1].len, st->origin, origin, &len);
         if (r)
-            dns_zonefile__msg(zf, true, file, line, "invalid $ORIGIN \"%.*s\" (%s)",
-                              dns_zonefile__show(&t[1]), t[1].text, err_str(r));
+            dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]),
+                              "invalid $ORIGIN \"%.*s\" (%s)", dns_zonefile__show(&t[1]), t[1].text,
+                              err_str(r));
         else
             memcpy(st->origin, origin, len);
     } else if (t[0].len == 4 && strncasecmp(t[0].text, "$TTL", 4) == 0) {
         uint32_t ttl;
         int r = 0;
         if (n != 2) {
-            dns_zonefile__msg(zf, true, file, line, "$TTL needs one TTL");
+            dns_zonefile__msg(zf, true, file, zf_count_at(t, n, 1), "$TTL needs one TTL");
         } else if (t[1].quoted || (r = dns_zonefile_ttl(t[1].text, t[1].len, &ttl)) != 0) {
-            dns_zonefile__msg(zf, true, file, line, "invalid TTL \"%.*s\"%s",
+            dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]), "invalid TTL \"%.*s\"%s",
                               dns_zonefile__show(&t[1]), t[1].text,
                               !t[1].quoted && r == ERR_RANGE ? " (above 4294967295)" : "");
         } else {
-            st->default_ttl = zf_clamp_ttl(zf, file, line, ttl);
+            st->default_ttl = zf_clamp_ttl(zf, file, dns_zonefile__at(&t[1]), ttl);
             st->have_default = true;
         }
     } else if (t[0].len == 8 && strncasecmp(t[0].text, "$INCLUDE", 8) == 0) {
-        zf_include(zf, src, st, line);
+        zf_include(zf, src, st);
     } else if (t[0].len == 9 && strncasecmp(t[0].text, "$GENERATE", 9) == 0) {
-        dns_zonefile__generate(zf, file, line, st);
+        dns_zonefile__generate(zf, file, e, st);
     } else {
-        dns_zonefile__msg(zf, true, file, line, "unknown directive \"%.*s\"",
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[0]), "unknown directive \"%.*s\"",
                           dns_zonefile__show(&t[0]), t[0].text);
     }
 }
@@ -382,7 +418,7 @@ static void zf_parse(struct dns_zonefile *zf, struct dns_zonefile_src *src,
          * starts with one. */
         const struct dns_tok *t0 = &zf->toks.v[0];
         if (!t0->quoted && t0->text[0] == '$')
-            zf_directive(zf, src, st, e.line);
+            zf_directive(zf, src, st, &e);
         else
             zf_rr(zf, src, st, &e);
     }
@@ -428,7 +464,7 @@ int dns_zonefile_parse_file(const char *path, const struct dns_zonefile_opts *o)
         if (o->msg) {
             char text[512];
             snprintf(text, sizeof(text), "cannot open \"%s\": %s", path, why);
-            o->msg(o->ctx, true, path, 0, text);
+            o->msg(o->ctx, true, path, 0, 0, text);
         }
         return r;
     }

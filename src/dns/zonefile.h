@@ -8,10 +8,22 @@
  * dns/rdata.h and the RFC 3597 generic form ("TYPE65400 \# 2 abcd").
  *
  * The parser calls `rr` for each record, with the owner absolute (case kept), and `msg`
- * for each problem with the file and the line where the record or directive starts
- * (1-based). After an error it goes on with the next entry, so that a caller can list every
- * error, up to `max_errors`. Whether a record belongs to the zone (out-of-zone owners, a
- * missing SOA) is the caller's decision, not the parser's.
+ * for each problem with the file, line and column (1-based; columns count bytes, a tab as
+ * one) of what is at fault, printed as "file:line:col: message":
+ *  - a bad token (owner, TTL, class, type, an RDATA field, a directive's argument): where
+ *    it starts (its opening quote), on the line it is on, so an error in the second line
+ *    of a parenthesised entry points there;
+ *  - a lexical error: the bad byte, the opening quote of an unterminated string, the
+ *    unmatched ')' or the outermost '(' left open;
+ *  - something missing (an RDATA field, the type, a directive's argument): right after the
+ *    last token of the entry, where it should have been;
+ *  - a record as a whole (no TTL anywhere, a missing owner, an entry that is too long): the
+ *    start of its entry; the SOA-minimum TTL warning points at the MINIMUM field;
+ *  - a $GENERATE record: the lhs or rhs token it was made from.
+ * Line 0 and column 0: about the file as a whole (it cannot be opened); column 0 with a
+ * line: a read error at that line. After an error the parser goes on with the next entry,
+ * so that a caller can list every error, up to `max_errors`. Whether a record belongs to
+ * the zone (out-of-zone owners, a missing SOA) is the caller's decision, not the parser's.
  *
  * Decisions where the RFCs leave room (BIND's behaviour unless said otherwise):
  *  - TTL of a record without one: $TTL if given, else the last TTL given explicitly (RFC
@@ -62,13 +74,15 @@ struct dns_zonefile_rr {
     uint16_t rdlen;
     const char *file; /* the file it comes from (an $INCLUDE'd one as resolved) */
     unsigned line;    /* where its entry starts, 1-based */
+    unsigned col;     /* and the column of its first token, 1-based */
 };
 
 /* Returns 0 to go on, anything else to stop parsing with that value. */
 typedef int (*dns_zonefile_rr_fn)(void *ctx, const struct dns_zonefile_rr *rr);
-/* `error` false is a warning. `line` 0: about the file as a whole (it cannot be read). */
+/* `error` false is a warning. `line` and `col` 1-based; `line` 0: about the file as a whole
+ * (it cannot be opened); `col` 0: no column (the file as a whole, or a read error). */
 typedef void (*dns_zonefile_msg_fn)(void *ctx, bool error, const char *file, unsigned line,
-                                    const char *msg);
+                                    unsigned col, const char *msg);
 
 struct dns_zonefile_opts {
     const uint8_t *origin;      /* the initial $ORIGIN, normally the zone apex (wire form);

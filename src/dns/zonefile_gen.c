@@ -13,7 +13,8 @@
  * BIND takes the rhs as one token and lexes it again after the substitution, so a quoted rhs
  * holds several fields (`MX "10 mx$"`); that is kept for a single rhs token, and several
  * tokens are accepted as well. TTL, class and type are parsed once, before the first record.
- * The first error ends the directive: every later record would repeat it.
+ * The first error ends the directive: every later record would repeat it. An error in a
+ * generated record is reported at the lhs or rhs token it was made from.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -189,24 +190,26 @@ static int zf_gen_subst(struct dns_zonefile *zf, const struct dns_tok *tok, int6
     return 0;
 }
 
-static int zf_gen_fail(struct dns_zonefile *zf, const char *file, unsigned line,
-                       const struct dns_tok *tok, int r)
+static int zf_gen_fail(struct dns_zonefile *zf, const char *file, const struct dns_tok *tok, int r)
 {
     if (r == -ENOMEM) {
         zf->stopped = true;
         zf->stop_code = r;
     } else if (r == ERR_RANGE) {
-        dns_zonefile__msg(zf, true, file, line, "$GENERATE value out of range in \"%.*s\"",
-                          dns_zonefile__show(tok), tok->text);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(tok),
+                          "$GENERATE value out of range in \"%.*s\"", dns_zonefile__show(tok),
+                          tok->text);
     } else {
-        dns_zonefile__msg(zf, true, file, line, "invalid $GENERATE modifier in \"%.*s\"",
-                          dns_zonefile__show(tok), tok->text);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(tok),
+                          "invalid $GENERATE modifier in \"%.*s\"", dns_zonefile__show(tok),
+                          tok->text);
     }
     return ERR_SYNTAX;
 }
 
-/* The RDATA tokens of one record, substituted, into zf->gtoks. */
-static int zf_gen_rhs(struct dns_zonefile *zf, const char *file, unsigned line, int64_t v,
+/* The RDATA tokens of one record, substituted, into zf->gtoks, each with the line and
+ * column of the rhs token it comes from. */
+static int zf_gen_rhs(struct dns_zonefile *zf, const char *file, int64_t v,
                       const struct dns_tok *rhs, size_t nrhs)
 {
     size_t pos = 0;
@@ -215,16 +218,18 @@ static int zf_gen_rhs(struct dns_zonefile *zf, const char *file, unsigned line, 
     if (nrhs == 1) {
         /* Lexed again, as BIND does. */
         if ((r = zf_gen_subst(zf, rhs, v, &pos)) != 0)
-            return zf_gen_fail(zf, file, line, rhs, r);
+            return zf_gen_fail(zf, file, rhs, r);
         size_t at = 0;
         struct dns_tok tok;
         while ((r = dns_text_next(zf->gen, pos, &at, &tok)) == 1) {
+            tok.line = rhs->line;
+            tok.col = rhs->col;
             if (dns_zonefile__push(&zf->gtoks, &tok))
-                return zf_gen_fail(zf, file, line, rhs, -ENOMEM);
+                return zf_gen_fail(zf, file, rhs, -ENOMEM);
         }
         if (r < 0) {
-            dns_zonefile__msg(zf, true, file, line, "invalid $GENERATE data \"%.*s\"",
-                              pos > 60 ? 60 : (int)pos, zf->gen);
+            dns_zonefile__msg(zf, true, file, dns_zonefile__at(rhs),
+                              "invalid $GENERATE data \"%.*s\"", pos > 60 ? 60 : (int)pos, zf->gen);
             return ERR_SYNTAX;
         }
         return 0;
@@ -233,12 +238,13 @@ static int zf_gen_rhs(struct dns_zonefile *zf, const char *file, unsigned line, 
     /* Texts first (zf->gen may move while it grows), then pointers, and offsets that keep
      * the tokens that touched (key="value" in SVCB) touching. */
     for (size_t k = 0; k < nrhs; k++) {
-        struct dns_tok tok = {.offset = pos, .quoted = rhs[k].quoted};
+        struct dns_tok tok = {
+            .offset = pos, .line = rhs[k].line, .col = rhs[k].col, .quoted = rhs[k].quoted};
         if ((r = zf_gen_subst(zf, &rhs[k], v, &pos)) != 0)
-            return zf_gen_fail(zf, file, line, &rhs[k], r);
+            return zf_gen_fail(zf, file, &rhs[k], r);
         tok.len = pos - tok.offset;
         if (dns_zonefile__push(&zf->gtoks, &tok))
-            return zf_gen_fail(zf, file, line, rhs, -ENOMEM);
+            return zf_gen_fail(zf, file, rhs, -ENOMEM);
     }
     size_t off = 0;
     for (size_t k = 0; k < nrhs; k++) {
@@ -255,8 +261,8 @@ static int zf_gen_rhs(struct dns_zonefile *zf, const char *file, unsigned line, 
     return 0;
 }
 
-void dns_zonefile__generate(struct dns_zonefile *zf, const char *file, unsigned line,
-                            struct dns_zonefile_state *st)
+void dns_zonefile__generate(struct dns_zonefile *zf, const char *file,
+                            const struct dns_zonefile_entry *e, struct dns_zonefile_state *st)
 {
     const struct dns_tok *t = zf->toks.v;
     size_t n = zf->toks.n, i = 3;
@@ -265,25 +271,25 @@ void dns_zonefile__generate(struct dns_zonefile *zf, const char *file, unsigned 
     struct dns_zonefile_head h;
 
     if (n < 4) {
-        dns_zonefile__msg(zf, true, file, line,
+        dns_zonefile__msg(zf, true, file, dns_zonefile__after(&t[n - 1]),
                           "$GENERATE needs a range, an owner, a type and data");
         return;
     }
     if (zf_gen_range(&t[1], &start, &stop, &step)) {
-        dns_zonefile__msg(zf, true, file, line, "invalid $GENERATE range \"%.*s\"",
-                          dns_zonefile__show(&t[1]), t[1].text);
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]),
+                          "invalid $GENERATE range \"%.*s\"", dns_zonefile__show(&t[1]), t[1].text);
         return;
     }
     if ((stop - start) / step >= max) {
-        dns_zonefile__msg(zf, true, file, line,
+        dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]),
                           "$GENERATE range \"%.*s\" is too large (limit %u records)",
                           dns_zonefile__show(&t[1]), t[1].text, max);
         return;
     }
-    if (dns_zonefile__head(zf, file, line, t, n, &i, &h))
+    if (dns_zonefile__head(zf, file, t, n, &i, &h))
         return;
     if (i >= n) {
-        dns_zonefile__msg(zf, true, file, line,
+        dns_zonefile__msg(zf, true, file, dns_zonefile__after(&t[n - 1]),
                           "$GENERATE needs a range, an owner, a type and data");
         return;
     }
@@ -293,18 +299,20 @@ void dns_zonefile__generate(struct dns_zonefile *zf, const char *file, unsigned 
         size_t pos = 0, olen;
         int r = zf_gen_subst(zf, &t[2], v, &pos);
         if (r) {
-            zf_gen_fail(zf, file, line, &t[2], r);
+            zf_gen_fail(zf, file, &t[2], r);
             return;
         }
         r = dns_name_from_text(zf->gen, pos, st->origin, owner, &olen);
         if (r) {
-            dns_zonefile__msg(zf, true, file, line, "invalid owner name \"%.*s\" (%s)",
-                              pos > 60 ? 60 : (int)pos, zf->gen, err_str(r));
+            dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[2]),
+                              "invalid owner name \"%.*s\" (%s)", pos > 60 ? 60 : (int)pos, zf->gen,
+                              err_str(r));
             return;
         }
-        if (zf_gen_rhs(zf, file, line, v, t + i, n - i))
+        if (zf_gen_rhs(zf, file, v, t + i, n - i))
             return;
-        if (dns_zonefile__record(zf, file, line, st, owner, olen, &h, zf->gtoks.v, zf->gtoks.n))
+        if (dns_zonefile__record(zf, file, e->at, dns_zonefile__after(&t[n - 1]), st, owner, olen,
+                                 &h, zf->gtoks.v, zf->gtoks.n))
             return;
         if (zf->stopped || stop - v < step)
             return;

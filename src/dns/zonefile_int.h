@@ -13,6 +13,22 @@
 #include "dns/text.h"
 #include "dns/zonefile.h"
 
+/* A place in a file for messages: 1-based line and column (bytes); col 0 is none. */
+struct dns_zonefile_pos {
+    unsigned line, col;
+};
+
+/* Where a token starts, and the place right after it (where a missing one would go). */
+static inline struct dns_zonefile_pos dns_zonefile__at(const struct dns_tok *t)
+{
+    return (struct dns_zonefile_pos){t->line, t->col};
+}
+
+static inline struct dns_zonefile_pos dns_zonefile__after(const struct dns_tok *t)
+{
+    return (struct dns_zonefile_pos){t->line, t->col + (unsigned)t->len + (t->quoted ? 2 : 0)};
+}
+
 /* A growable token array. */
 struct dns_zonefile_toks {
     struct dns_tok *v;
@@ -32,6 +48,9 @@ struct dns_zonefile_src {
     size_t cap, len, pos;
     bool eof;
     unsigned line; /* of buf[pos], 1-based */
+    size_t bol;    /* where that line starts in buf, for columns: pos - bol + 1. A refill may
+                    * drop the line's start; bol then wraps below 0, which unsigned
+                    * arithmetic keeps exact */
 };
 
 /* What the previous record left for a line that starts with a blank. */
@@ -64,13 +83,15 @@ struct dns_zonefile {
     char *gen;                      /* $GENERATE: their text */
     size_t gencap;
     char lexerr[128]; /* the first lexical error of the current entry */
+    struct dns_zonefile_pos lexerr_at;
     uint8_t rdata[65535];
 };
 
-/* An entry: the tokens of one logical line (parentheses joined), in zf->toks. */
+/* An entry: the tokens of one logical line (parentheses joined), in zf->toks, each with its
+ * line and column. */
 struct dns_zonefile_entry {
-    unsigned line;    /* where it starts */
-    bool blank_owner; /* its line starts with a blank: same owner as before */
+    struct dns_zonefile_pos at; /* where it starts (its first token or parenthesis) */
+    bool blank_owner;           /* its line starts with a blank: same owner as before */
 };
 
 /* The fields between the owner and the RDATA. */
@@ -88,9 +109,10 @@ struct dns_zonefile_head {
 int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *src,
                        struct dns_zonefile_entry *e);
 
-/* Reports a problem; counts errors and stops the parse after max_errors. */
-void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file, unsigned line,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Reports a problem at `at`; counts errors and stops the parse after max_errors. */
+void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file,
+                       struct dns_zonefile_pos at, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Appends a token. Returns 0 or -ENOMEM. */
 int dns_zonefile__push(struct dns_zonefile_toks *a, const struct dns_tok *tok);
@@ -98,19 +120,22 @@ int dns_zonefile__push(struct dns_zonefile_toks *a, const struct dns_tok *tok);
 /* At most 60 bytes of a token, for "%.*s" in messages. */
 int dns_zonefile__show(const struct dns_tok *t);
 
-/* Parses [TTL] [class] type (in either order) from t[*i]; on success *i is past the type.
- * Reports and returns ERR_SYNTAX on error. */
-int dns_zonefile__head(struct dns_zonefile *zf, const char *file, unsigned line,
-                       const struct dns_tok *t, size_t n, size_t *i, struct dns_zonefile_head *h);
+/* Parses [TTL] [class] type (in either order) from t[*i] (t[0..n) being the whole entry);
+ * on success *i is past the type. Reports and returns ERR_SYNTAX on error. */
+int dns_zonefile__head(struct dns_zonefile *zf, const char *file, const struct dns_tok *t, size_t n,
+                       size_t *i, struct dns_zonefile_head *h);
 
 /*
  * Parses the RDATA tokens, settles the TTL and hands the record to the rr callback (only
- * checks it when `owner` is NULL). Returns 0, or ERR_SYNTAX after reporting an error.
+ * checks it when `owner` is NULL). `at` is where the entry starts, `end` right after its
+ * last token (where a missing field is reported). Returns 0, or ERR_SYNTAX after reporting
+ * an error.
  */
-int dns_zonefile__record(struct dns_zonefile *zf, const char *file, unsigned line,
-                         struct dns_zonefile_state *st, const uint8_t *owner, size_t owner_len,
-                         const struct dns_zonefile_head *h, const struct dns_tok *t, size_t n);
+int dns_zonefile__record(struct dns_zonefile *zf, const char *file, struct dns_zonefile_pos at,
+                         struct dns_zonefile_pos end, struct dns_zonefile_state *st,
+                         const uint8_t *owner, size_t owner_len, const struct dns_zonefile_head *h,
+                         const struct dns_tok *t, size_t n);
 
 /* $GENERATE, with its tokens in zf->toks (t[0] is the directive). */
-void dns_zonefile__generate(struct dns_zonefile *zf, const char *file, unsigned line,
-                            struct dns_zonefile_state *st);
+void dns_zonefile__generate(struct dns_zonefile *zf, const char *file,
+                            const struct dns_zonefile_entry *e, struct dns_zonefile_state *st);

@@ -14,8 +14,11 @@
  *
  * A lexical error (a bad byte, an unterminated quote, an unbalanced parenthesis) does not
  * stop the scan: the rest of the entry is read in the same way, so that the parse resumes
- * with the next entry, and the first error is reported once at the line where the entry
- * starts.
+ * with the next entry, and the first error is reported once, where it is.
+ *
+ * Each token carries its line and column for the parser's messages. The column is the
+ * distance from the start of the line (src->bol), which is kept as an offset in the buffer
+ * like everything else, so it costs one store per line and two per token.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,8 +30,8 @@
 #include "dns/zonefile_int.h"
 #include "util/err.h"
 
-void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file, unsigned line,
-                       const char *fmt, ...)
+void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file,
+                       struct dns_zonefile_pos at, const char *fmt, ...)
 {
     if (zf->stopped)
         return;
@@ -38,27 +41,34 @@ void dns_zonefile__msg(struct dns_zonefile *zf, bool error, const char *file, un
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     if (zf->o->msg)
-        zf->o->msg(zf->o->ctx, error, file, line, text);
+        zf->o->msg(zf->o->ctx, error, file, at.line, at.col, text);
     if (error && ++zf->errors >= zf->max_errors) {
         /* A warning, so that a caller counting errors sees exactly max_errors. */
         snprintf(text, sizeof(text), "too many errors (limit %u); stopping here", zf->max_errors);
         if (zf->o->msg)
-            zf->o->msg(zf->o->ctx, false, file, line, text);
+            zf->o->msg(zf->o->ctx, false, file, at.line, at.col, text);
         zf->stopped = true;
     }
 }
 
+/* Makes room for one more token. Returns 0 or -ENOMEM. */
+static int zf_grow(struct dns_zonefile_toks *a)
+{
+    if (a->n < a->cap)
+        return 0;
+    size_t ncap = a->cap ? a->cap * 2 : 64;
+    struct dns_tok *nv = ncap <= SIZE_MAX / sizeof(*nv) ? realloc(a->v, ncap * sizeof(*nv)) : NULL;
+    if (!nv)
+        return -ENOMEM;
+    a->v = nv;
+    a->cap = ncap;
+    return 0;
+}
+
 int dns_zonefile__push(struct dns_zonefile_toks *a, const struct dns_tok *tok)
 {
-    if (a->n == a->cap) {
-        size_t ncap = a->cap ? a->cap * 2 : 64;
-        struct dns_tok *nv =
-            ncap <= SIZE_MAX / sizeof(*nv) ? realloc(a->v, ncap * sizeof(*nv)) : NULL;
-        if (!nv)
-            return -ENOMEM;
-        a->v = nv;
-        a->cap = ncap;
-    }
+    if (zf_grow(a))
+        return -ENOMEM;
     a->v[a->n++] = *tok;
     return 0;
 }
@@ -78,6 +88,7 @@ static int zf_refill(struct dns_zonefile_src *s, size_t keep)
         memmove(s->mem, s->mem + keep, s->len - keep);
         s->len -= keep;
         s->pos -= keep;
+        s->bol -= keep; /* may wrap: see struct dns_zonefile_src */
     }
     if (s->len == s->cap) {
         size_t ncap = s->cap * 2;
@@ -109,6 +120,7 @@ struct zf_lex {
     size_t start; /* the entry's text (or what is left of the line before it) in buf */
     size_t tok;   /* the token being read, in buf */
     size_t depth; /* of parentheses */
+    struct dns_zonefile_pos paren; /* the outermost open one */
     enum zf_lex_state st;
     bool bol;   /* at the beginning of a line */
     bool lead;  /* the current line starts with a blank */
@@ -126,6 +138,17 @@ static bool zf_delim(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(' || c == ')' ||
            c == '"';
+}
+
+/* The column of buf[at], on the current line. */
+static unsigned zf_col(const struct dns_zonefile_src *s, size_t at)
+{
+    return (unsigned)(at - s->bol + 1);
+}
+
+static struct dns_zonefile_pos zf_here(const struct dns_zonefile_src *s)
+{
+    return (struct dns_zonefile_pos){s->line, zf_col(s, s->pos)};
 }
 
 /* The byte after the current one, or -1 (the caller made sure it is in the buffer unless
@@ -146,20 +169,22 @@ static void zf_begin(struct zf_lex *lx, const struct dns_zonefile_src *s,
 {
     if (!lx->begun) {
         lx->begun = true;
-        e->line = s->line;
+        e->at = zf_here(s);
         e->blank_owner = lx->lead;
     }
 }
 
+/* Records the entry's first lexical error, at `at`. */
 static void zf_fail(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns_zonefile_src *s,
-                    struct dns_zonefile_entry *e, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+                    struct dns_zonefile_entry *e, struct dns_zonefile_pos at, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static void zf_fail(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns_zonefile_src *s,
-                    struct dns_zonefile_entry *e, const char *fmt, ...)
+                    struct dns_zonefile_entry *e, struct dns_zonefile_pos at, const char *fmt, ...)
 {
     zf_begin(lx, s, e);
     if (!lx->skip) {
+        zf->lexerr_at = at;
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(zf->lexerr, sizeof(zf->lexerr), fmt, ap);
@@ -174,9 +199,10 @@ static void zf_bad_byte(struct dns_zonefile *zf, struct zf_lex *lx,
                         unsigned char c)
 {
     if (c >= 0x80)
-        zf_fail(zf, lx, s, e, "non-ASCII byte \\%03u outside quotes (write it as \\DDD)", c);
+        zf_fail(zf, lx, s, e, zf_here(s),
+                "non-ASCII byte \\%03u outside quotes (write it as \\DDD)", c);
     else
-        zf_fail(zf, lx, s, e, "invalid byte \\%03u", c);
+        zf_fail(zf, lx, s, e, zf_here(s), "invalid byte \\%03u", c);
 }
 
 /* Records the token that ends at s->pos (offsets from the entry start; see zf_finish). */
@@ -185,12 +211,16 @@ static int zf_token(struct dns_zonefile *zf, struct zf_lex *lx, const struct dns
 {
     if (lx->skip)
         return 0;
-    struct dns_tok t = {
-        .offset = lx->tok - lx->start,
-        .len = s->pos - lx->tok - (quoted ? 2 : 0), /* without the quotes */
-        .quoted = quoted,
-    };
-    return dns_zonefile__push(&zf->toks, &t);
+    if (zf_grow(&zf->toks))
+        return -ENOMEM;
+    /* Filled in place: this runs for every token of the file. */
+    struct dns_tok *t = &zf->toks.v[zf->toks.n++];
+    t->offset = lx->tok - lx->start;
+    t->len = s->pos - lx->tok - (quoted ? 2 : 0); /* without the quotes */
+    t->line = s->line;                            /* a token does not span lines */
+    t->col = zf_col(s, lx->tok);
+    t->quoted = quoted;
+    return 0;
 }
 
 /* Makes room for more input and reads it. */
@@ -200,7 +230,8 @@ static int zf_more(struct dns_zonefile *zf, struct zf_lex *lx, struct dns_zonefi
     bool holding = !lx->skip && (zf->toks.n || lx->st == ZF_WORD || lx->st == ZF_QUOTE);
     size_t keep = holding ? lx->start : s->pos;
     if (keep == 0 && s->len == s->cap && s->cap >= DNS_ZONEFILE_ENTRY_MAX) {
-        zf_fail(zf, lx, s, e, "entry longer than %u bytes", DNS_ZONEFILE_ENTRY_MAX);
+        zf_begin(lx, s, e);
+        zf_fail(zf, lx, s, e, e->at, "entry longer than %u bytes", DNS_ZONEFILE_ENTRY_MAX);
         keep = s->pos;
     }
     int r = zf_refill(s, keep);
@@ -210,8 +241,8 @@ static int zf_more(struct dns_zonefile *zf, struct zf_lex *lx, struct dns_zonefi
     if (r == -ENOMEM)
         return r;
     if (r < 0) {
-        dns_zonefile__msg(zf, true, s->path, s->line, "cannot read \"%s\": %s", s->path,
-                          err_str(r));
+        dns_zonefile__msg(zf, true, s->path, (struct dns_zonefile_pos){s->line, 0},
+                          "cannot read \"%s\": %s", s->path, err_str(r));
         s->eof = true;
     }
     return 0;
@@ -223,9 +254,9 @@ static int zf_finish(struct dns_zonefile *zf, struct zf_lex *lx, const struct dn
 {
     /* Text in memory has no buffer to overflow; the same limit keeps results the same. */
     if (s->pos - lx->start > DNS_ZONEFILE_ENTRY_MAX)
-        zf_fail(zf, lx, s, e, "entry longer than %u bytes", DNS_ZONEFILE_ENTRY_MAX);
+        zf_fail(zf, lx, s, e, e->at, "entry longer than %u bytes", DNS_ZONEFILE_ENTRY_MAX);
     if (lx->skip) {
-        dns_zonefile__msg(zf, true, s->path, e->line, "%s", zf->lexerr);
+        dns_zonefile__msg(zf, true, s->path, zf->lexerr_at, "%s", zf->lexerr);
         zf->toks.n = 0;
         return ERR_SYNTAX;
     }
@@ -243,7 +274,7 @@ int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *s,
     int r;
     zf->toks.n = 0;
     zf->lexerr[0] = 0;
-    e->line = s->line;
+    e->at = zf_here(s);
     e->blank_owner = false;
 
     for (;;) {
@@ -321,7 +352,8 @@ int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *s,
             if (zf_eol(s, c)) {
                 /* Quoted strings do not span lines; the line end is seen again as a
                  * blank, so the entry still ends where it should. */
-                zf_fail(zf, &lx, s, e, "unterminated quoted string");
+                zf_fail(zf, &lx, s, e, (struct dns_zonefile_pos){s->line, zf_col(s, lx.tok)},
+                        "unterminated quoted string");
                 lx.esc = false;
                 lx.st = ZF_BLANK;
                 continue;
@@ -346,6 +378,7 @@ int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *s,
             if (c == '\n') {
                 s->pos++;
                 s->line++;
+                s->bol = s->pos;
                 lx.bol = true;
                 lx.lead = false;
                 if (lx.depth == 0) {
@@ -371,11 +404,12 @@ int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *s,
             }
             zf_begin(&lx, s, e);
             if (c == '(') {
-                lx.depth++;
+                if (lx.depth++ == 0)
+                    lx.paren = zf_here(s);
                 s->pos++;
             } else if (c == ')') {
                 if (lx.depth == 0)
-                    zf_fail(zf, &lx, s, e, "unbalanced parentheses");
+                    zf_fail(zf, &lx, s, e, zf_here(s), "unbalanced parentheses");
                 else
                     lx.depth--;
                 s->pos++;
@@ -395,11 +429,12 @@ int dns_zonefile__next(struct dns_zonefile *zf, struct dns_zonefile_src *s,
         if ((r = zf_token(zf, &lx, s, false)) < 0)
             return r;
     } else if (lx.st == ZF_QUOTE) {
-        zf_fail(zf, &lx, s, e, "unterminated quoted string");
+        zf_fail(zf, &lx, s, e, (struct dns_zonefile_pos){s->line, zf_col(s, lx.tok)},
+                "unterminated quoted string");
     }
     lx.st = ZF_BLANK;
     if (lx.depth)
-        zf_fail(zf, &lx, s, e, "unbalanced parentheses");
+        zf_fail(zf, &lx, s, e, lx.paren, "unbalanced parentheses");
     if (zf->toks.n || lx.skip)
         return zf_finish(zf, &lx, s, e);
     return 0;

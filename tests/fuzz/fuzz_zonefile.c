@@ -9,7 +9,8 @@
  *    same bytes (names print absolute and keep their case, so memcmp is exact here; only
  *    the message round trip of fuzz_rdata.c needs case folding, for compression);
  *  - it names the input and a line inside it.
- * Every message names the input and a line inside it too, and the return value agrees with
+ * Every message names the input and a line inside it too, with a column from 1 to one past
+ * the end of that line (bytes, the newline not counted), and the return value agrees with
  * the messages: 0 without errors, ERR_SYNTAX with some (or 1 when the callback stopped the
  * parse). Then the same bytes are written to a file and parsed with dns_zonefile_parse_file:
  * the streaming reader must deliver exactly the records and messages of the parse in memory
@@ -37,6 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct fuzz_zf {
     const char *name; /* what records and messages must name */
     unsigned lines;   /* lines in the input: one more than its newlines */
+    const uint8_t *data;
+    size_t size;
     size_t records;
     size_t errors;
     uint64_t hash; /* of everything reported, in order */
@@ -103,21 +106,32 @@ static int fuzz_zf_rr(void *ctx, const struct dns_zonefile_rr *rr)
     fuzz_zf_hash(f, &rr->type, sizeof(rr->type));
     fuzz_zf_hash(f, &rr->ttl, sizeof(rr->ttl));
     fuzz_zf_hash(f, &rr->line, sizeof(rr->line));
+    fuzz_zf_hash(f, &rr->col, sizeof(rr->col));
     fuzz_zf_hash(f, &rr->rdlen, sizeof(rr->rdlen));
     fuzz_zf_hash(f, rr->rdata, rr->rdlen);
     return ++f->records >= FUZZ_ZF_MAX_RECORDS ? 1 : 0;
 }
 
-static void fuzz_zf_msg(void *ctx, bool error, const char *file, unsigned line, const char *msg)
+static void fuzz_zf_msg(void *ctx, bool error, const char *file, unsigned line, unsigned col,
+                        const char *msg)
 {
     struct fuzz_zf *f = ctx;
     if (strcmp(file, f->name) != 0 || line < 1 || line > f->lines)
         fuzz_zf_fail("message outside the input", msg);
     if (msg[0] == 0)
         fuzz_zf_fail("empty message", NULL);
+    /* The length of that line: the column may point just past its end (a missing field). */
+    size_t i = 0, len = 0;
+    for (unsigned l = 1; l < line; i++)
+        l += f->data[i] == '\n';
+    while (i + len < f->size && f->data[i + len] != '\n')
+        len++;
+    if (col < 1 || col > len + 1)
+        fuzz_zf_fail("column outside the line", msg);
     f->errors += error;
     fuzz_zf_hash(f, &error, sizeof(error));
     fuzz_zf_hash(f, &line, sizeof(line));
+    fuzz_zf_hash(f, &col, sizeof(col));
     fuzz_zf_hash(f, msg, strlen(msg) + 1);
 }
 
@@ -171,7 +185,7 @@ static const char *fuzz_zf_file(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fuzz_zf f = {.lines = 1};
+    struct fuzz_zf f = {.lines = 1, .data = data, .size = size};
     for (size_t i = 0; i < size; i++)
         f.lines += data[i] == '\n';
     int r = fuzz_zf_parse(&f, NULL, data, size);
@@ -179,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_zf_file(data, size);
     if (!path)
         return 0; /* no temporary file: only the parse in memory */
-    struct fuzz_zf g = {.lines = f.lines};
+    struct fuzz_zf g = {.lines = f.lines, .data = data, .size = size};
     int rf = fuzz_zf_parse(&g, path, data, size);
     if (rf != r || g.records != f.records || g.errors != f.errors || g.hash != f.hash)
         fuzz_zf_fail("the file reads differently from the same text in memory", NULL);

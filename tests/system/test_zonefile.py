@@ -1,5 +1,6 @@
 """Zone files in the config (zones.<name>.file): relative paths, JSON records added to the
-file's data, `nanodns check` reporting every problem as file:line like named-checkzone, and
+file's data, `nanodns check` reporting every problem as file:line:col (named-checkzone's
+file:line with the column of the token at fault), and
 a reload that keeps the old zone serving when the new file is broken."""
 
 import signal
@@ -57,7 +58,7 @@ def test_missing_file(tmp_path):
                          "No such file or directory" % (tmp_path, tmp_path)]
 
 
-def test_every_error_with_file_and_line(tmp_path):
+def test_every_error_with_file_line_and_column(tmp_path):
     zone = ZONE + "\n".join([
         "bad   A    10.0.0.300",       # line 7
         "typo  AAA  192.0.2.3",        # line 8
@@ -69,13 +70,13 @@ def test_every_error_with_file_and_line(tmp_path):
     path = tmp_path / "db.example"
     assert p.returncode == 1
     assert errors(p) == [
-        "FAIL Config error: %s:7: invalid IPv4 address \"10.0.0.300\"" % path,
-        "FAIL Config error: %s:8: unknown type \"AAA\"" % path,
-        "FAIL Config error: %s:9: class CH does not match the zone's class IN" % path,
-        "FAIL Config error: %s:10: unbalanced parentheses" % path,
+        "FAIL Config error: %s:7:12: invalid IPv4 address \"10.0.0.300\"" % path,
+        "FAIL Config error: %s:8:7: unknown type \"AAA\"" % path,
+        "FAIL Config error: %s:9:7: class CH does not match the zone's class IN" % path,
+        "FAIL Config error: %s:10:22: unbalanced parentheses" % path,
     ]
     assert warnings(p) == [
-        "WARN Config warning: %s:11: www.other.test. is outside the zone example.test. "
+        "WARN Config warning: %s:11:1: www.other.test. is outside the zone example.test. "
         "(ignored)" % path]
 
 
@@ -91,7 +92,7 @@ def test_soa_rules(tmp_path):
     path = tmp_path / "db.example"
     assert errors(p) == [
         "FAIL Config error: %s:7: a second SOA record (first: %s:3)" % (path, path),
-        "FAIL Config error: %s:8: an SOA record below the zone apex (sub.example.test.)" % path,
+        "FAIL Config error: %s:8:1: an SOA record below the zone apex (sub.example.test.)" % path,
     ]
 
 
@@ -142,7 +143,7 @@ def test_warnings_pass(tmp_path):
 def test_include_error_names_the_included_file(tmp_path):
     (tmp_path / "part.zone").write_text("ok A 192.0.2.7\nbad A nope\n")
     p = check(tmp_path, ZONE + "$INCLUDE part.zone\n")
-    assert errors(p) == ["FAIL Config error: %s:2: invalid IPv4 address \"nope\""
+    assert errors(p) == ["FAIL Config error: %s:2:7: invalid IPv4 address \"nope\""
                          % (tmp_path / "part.zone")]
 
 
@@ -177,6 +178,6 @@ def test_reload_keeps_old_zone_when_the_new_one_is_broken(tmp_path):
         zfile.write_text(ZONE.replace("192.0.2.2", "192.0.2.333"))
         mark = len(srv.log)
         srv.send_signal(signal.SIGHUP)
-        srv.wait_log(r"db\.example:6: invalid IPv4 address \"192\.0\.2\.333\"", start=mark)
+        srv.wait_log(r"db\.example:6:13: invalid IPv4 address \"192\.0\.2\.333\"", start=mark)
         srv.wait_log(r"Config not applied", start=mark)
         assert srv.query("www.example.test", "A").answer[0][0].address == "192.0.2.22"

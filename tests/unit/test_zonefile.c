@@ -1,8 +1,9 @@
 /*
  * Unit tests for dns/zonefile*.c: every record the parser delivers is printed
- * as "file:line owner ttl TYPE rdata" and every message as "E|W file:line:
- * text", and each test compares the complete lists, so a record too many, a
- * wrong line or a reworded message fails. Files for $INCLUDE live in a
+ * as "file:line owner ttl TYPE rdata" and every message as "E|W file:line:col:
+ * text" ("file: text" when it has no line), and each test compares the
+ * complete lists, so a record too many, a wrong line or column or a reworded
+ * message fails. Files for $INCLUDE live in a
  * mkdtemp() directory whose path is shown as "D".
  */
 #include <errno.h>
@@ -84,14 +85,20 @@ static int on_rr(void *ctx, const struct dns_zonefile_rr *rr)
     return nrec == stop_after ? stop_value : 0;
 }
 
-static void on_msg(void *ctx, bool error, const char *file, unsigned line, const char *msg)
+static void on_msg(void *ctx, bool error, const char *file, unsigned line, unsigned col,
+                   const char *msg)
 {
     (void)ctx;
+    char where[32] = "";
+    if (line && col)
+        snprintf(where, sizeof(where), ":%u:%u", line, col);
+    else if (line)
+        snprintf(where, sizeof(where), ":%u", line);
     if (getenv("TEST_ZONEFILE_VERBOSE"))
-        fprintf(stderr, "msg: %c %s:%u: %s\n", error ? 'E' : 'W', file, line, msg);
+        fprintf(stderr, "msg: %c %s%s: %s\n", error ? 'E' : 'W', file, where, msg);
     if (nmsg < MAX_MSGS) {
-        int k = snprintf(msgs[nmsg], sizeof(msgs[nmsg]), "%c %s:%u: %s", error ? 'E' : 'W', file,
-                         line, msg);
+        int k = snprintf(msgs[nmsg], sizeof(msgs[nmsg]), "%c %s%s: %s", error ? 'E' : 'W', file,
+                         where, msg);
         assert_true(k > 0 && (size_t)k < sizeof(msgs[nmsg]));
         strip_dir(msgs[nmsg]);
     }
@@ -287,8 +294,8 @@ static void test_ttl_directive(void **state)
                            "b A 192.0.2.2\n"),
                      ERR_SYNTAX);
     RECS("z:2 a.example.com. 0 A 192.0.2.1", "z:4 b.example.com. 0 A 192.0.2.2");
-    MSGS("W z:1: TTL 2147483648 is above 2147483647; using 0",
-         "E z:3: invalid TTL \"4294967296\" (above 4294967295)");
+    MSGS("W z:1:6: TTL 2147483648 is above 2147483647; using 0",
+         "E z:3:6: invalid TTL \"4294967296\" (above 4294967295)");
 }
 
 static void test_blank_owner(void **state)
@@ -322,7 +329,7 @@ static void test_blank_owner(void **state)
                            "a 300 A 192.0.2.2\n"),
                      ERR_SYNTAX);
     RECS("z:2 a.example.com. 300 A 192.0.2.2");
-    MSGS("E z:1: missing owner name");
+    MSGS("E z:1:3: missing owner name");
 
     /* After a bad owner the lines that inherit it are checked but not added. */
     assert_int_equal(parse("$TTL 300\n"
@@ -333,8 +340,8 @@ static void test_blank_owner(void **state)
                            "next A 192.0.2.4\n"),
                      ERR_SYNTAX);
     RECS("z:2 good.example.com. 300 A 192.0.2.1", "z:6 next.example.com. 300 A 192.0.2.4");
-    MSGS("E z:3: invalid owner name \"bad..owner\" (invalid domain name)",
-         "E z:5: invalid IPv4 address \"192.0.2.300\"");
+    MSGS("E z:3:1: invalid owner name \"bad..owner\" (invalid domain name)",
+         "E z:5:5: invalid IPv4 address \"192.0.2.300\"");
 
     /* Generated records do not become the previous owner. */
     assert_int_equal(parse("$TTL 300\n"
@@ -545,15 +552,17 @@ static void test_type_errors(void **state)
                            "l 300 TYPE0 \\# 0\n"),
                      ERR_SYNTAX);
     RECS("z:15 ok.example.com. 300 A 192.0.2.1");
-    MSGS("E z:1: type OPT cannot be used in a zone", "E z:2: type ANY cannot be used in a zone",
-         "E z:3: type AXFR cannot be used in a zone", "E z:4: unknown type \"AAA\"",
-         "E z:5: missing type", "E z:6: missing type", "E z:7: invalid IPv4 address \"10.0.0.300\"",
-         "E z:8: TYPE65400 data must be in the generic form \"\\# <length> "
+    MSGS("E z:1:7: type OPT cannot be used in a zone",
+         "E z:2:10: type ANY cannot be used in a zone",
+         "E z:3:7: type AXFR cannot be used in a zone", "E z:4:7: unknown type \"AAA\"",
+         "E z:5:6: missing type", "E z:6:9: missing type",
+         "E z:7:9: invalid IPv4 address \"10.0.0.300\"",
+         "E z:8:17: TYPE65400 data must be in the generic form \"\\# <length> "
          "<hex>\"",
-         "E z:9: unknown type \"A\"", "E z:10: invalid owner name \"q\" (invalid domain name)",
-         "E z:11: invalid owner name \"a..b\" (invalid domain name)",
-         "E z:12: generic data is not valid A data", "E z:13: unexpected \"extra\"",
-         "E z:14: missing domain name", "E z:16: type TYPE0 cannot be used in a zone");
+         "E z:9:7: unknown type \"A\"", "E z:10:1: invalid owner name \"q\" (invalid domain name)",
+         "E z:11:1: invalid owner name \"a..b\" (invalid domain name)",
+         "E z:12:12: generic data is not valid A data", "E z:13:19: unexpected \"extra\"",
+         "E z:14:12: missing domain name", "E z:16:7: type TYPE0 cannot be used in a zone");
 }
 
 /* ---- TTL and class rules
@@ -594,7 +603,7 @@ static void test_ttl_rules(void **state)
          "900",
          "z:3 example.com. 900 NS ns1.example.com.", "z:4 www.example.com. 60 A 192.0.2.1",
          "z:5 mail.example.com. 900 A 192.0.2.2");
-    MSGS("W z:1: no TTL given; using the SOA minimum 900");
+    MSGS("W z:2:25: no TTL given; using the SOA minimum 900");
 
     /* A first record without a TTL, not an SOA: an error; later ones are fine. */
     assert_int_equal(parse("www A 192.0.2.1\n"
@@ -602,14 +611,14 @@ static void test_ttl_rules(void **state)
                            "  A 192.0.2.3\n"),
                      ERR_SYNTAX);
     RECS("z:2 www.example.com. 50 A 192.0.2.2", "z:3 www.example.com. 50 A 192.0.2.3");
-    MSGS("E z:1: no TTL given, and no $TTL or earlier TTL");
+    MSGS("E z:1:1: no TTL given, and no $TTL or earlier TTL");
 
     /* An SOA minimum with the top bit set counts as 0 (RFC 2181 8). */
     assert_int_equal(parse("@ SOA ns1 hostmaster 1 2 3 4 4294967295\n"), 0);
     RECS("z:1 example.com. 0 SOA ns1.example.com. hostmaster.example.com. 1 2 3 "
          "4 4294967295");
-    MSGS("W z:1: no TTL given; using the SOA minimum 4294967295",
-         "W z:1: TTL 4294967295 is above 2147483647; using 0");
+    MSGS("W z:1:30: no TTL given; using the SOA minimum 4294967295",
+         "W z:1:30: TTL 4294967295 is above 2147483647; using 0");
 
     /* 2^31-1 is the largest TTL; up to 2^32-1 is 0 with a warning, more is an
      * error. */
@@ -623,9 +632,9 @@ static void test_ttl_rules(void **state)
                      ERR_SYNTAX);
     RECS("z:1 a.example.com. 2147483647 A 192.0.2.1", "z:2 b.example.com. 0 A 192.0.2.2",
          "z:5 e.example.com. 1818000 A 192.0.2.5");
-    MSGS("W z:2: TTL 2147483648 is above 2147483647; using 0",
-         "E z:3: invalid TTL \"4294967296\" (above 4294967295)", "E z:4: invalid TTL \"1x\"",
-         "E z:6: invalid TTL \"10000w\" (above 4294967295)", "E z:7: invalid TTL \"1h30\"");
+    MSGS("W z:2:3: TTL 2147483648 is above 2147483647; using 0",
+         "E z:3:3: invalid TTL \"4294967296\" (above 4294967295)", "E z:4:3: invalid TTL \"1x\"",
+         "E z:6:3: invalid TTL \"10000w\" (above 4294967295)", "E z:7:3: invalid TTL \"1h30\"");
 }
 
 static void test_class_errors(void **state)
@@ -639,11 +648,11 @@ static void test_class_errors(void **state)
                            "f 300 NONE A 192.0.2.6\n"),
                      ERR_SYNTAX);
     RECS("z:5 e.example.com. 300 A 192.0.2.5");
-    MSGS("E z:1: class CH does not match the zone's class IN",
-         "E z:2: class ANY does not match the zone's class IN",
-         "E z:3: class HS does not match the zone's class IN",
-         "E z:4: class CLASS3 does not match the zone's class IN",
-         "E z:6: class NONE does not match the zone's class IN");
+    MSGS("E z:1:7: class CH does not match the zone's class IN",
+         "E z:2:7: class ANY does not match the zone's class IN",
+         "E z:3:3: class HS does not match the zone's class IN",
+         "E z:4:3: class CLASS3 does not match the zone's class IN",
+         "E z:6:7: class NONE does not match the zone's class IN");
 }
 
 /* ---- lexical and directive errors
@@ -658,7 +667,7 @@ static void test_paren_errors(void **state)
                            "c A 192.0.2.3\n"),
                      ERR_SYNTAX);
     RECS("z:2 a.example.com. 300 A 192.0.2.1", "z:4 c.example.com. 300 A 192.0.2.3");
-    MSGS("E z:3: unbalanced parentheses");
+    MSGS("E z:3:15: unbalanced parentheses");
 
     /* An unclosed '(' takes the rest of the file; the error names the line it
      * opened on. */
@@ -669,17 +678,17 @@ static void test_paren_errors(void **state)
                            "c A 192.0.2.3\n"),
                      ERR_SYNTAX);
     RECS("z:2 a.example.com. 300 A 192.0.2.1");
-    MSGS("E z:3: unbalanced parentheses");
+    MSGS("E z:3:6: unbalanced parentheses");
 
     assert_int_equal(parse("$TTL 300\n"
                            "\n"
                            "  (\n"),
                      ERR_SYNTAX);
     NO_RECS();
-    MSGS("E z:3: unbalanced parentheses");
+    MSGS("E z:3:3: unbalanced parentheses");
 
-    /* An error inside parentheses costs the whole entry, reported once at its
-     * start. */
+    /* An error inside parentheses costs the whole entry, reported once where it
+     * is: at the opening quote on the entry's second line. */
     assert_int_equal(parse("$TTL 300\n"
                            "@ SOA ns1 hostmaster (\n"
                            "    1 \"bad\n"
@@ -687,7 +696,7 @@ static void test_paren_errors(void **state)
                            "www A 192.0.2.1\n"),
                      ERR_SYNTAX);
     RECS("z:5 www.example.com. 300 A 192.0.2.1");
-    MSGS("E z:2: unterminated quoted string");
+    MSGS("E z:3:7: unterminated quoted string");
 }
 
 static void test_lex_errors(void **state)
@@ -704,10 +713,10 @@ static void test_lex_errors(void **state)
                            "e TXT \"open"),
                      ERR_SYNTAX);
     RECS("z:3 u.example.com. 300 TXT \"ok\"", "z:6 d.example.com. 300 A 192.0.2.4");
-    MSGS("E z:2: unterminated quoted string", "E z:4: invalid byte \\001",
-         "E z:5: invalid byte \\127",
-         "E z:7: non-ASCII byte \\195 outside quotes (write it as \\DDD)",
-         "E z:8: unterminated quoted string");
+    MSGS("E z:2:7: unterminated quoted string", "E z:4:2: invalid byte \\001",
+         "E z:5:14: invalid byte \\127",
+         "E z:7:4: non-ASCII byte \\195 outside quotes (write it as \\DDD)",
+         "E z:8:7: unterminated quoted string");
 
     /* A NUL byte is an error anywhere, comments and quotes included. */
     static const char nul[] = "$TTL 300\na\0b A 192.0.2.1\nc A 192.0.2.3 ; \0\n"
@@ -715,7 +724,8 @@ static void test_lex_errors(void **state)
     struct dns_zonefile_opts o = {0};
     assert_int_equal(parse_len_opts(nul, sizeof(nul) - 1, &o), ERR_SYNTAX);
     RECS("z:5 e.example.com. 300 A 192.0.2.5");
-    MSGS("E z:2: invalid byte \\000", "E z:3: invalid byte \\000", "E z:4: invalid byte \\000");
+    MSGS("E z:2:2: invalid byte \\000", "E z:3:17: invalid byte \\000",
+         "E z:4:8: invalid byte \\000");
 }
 
 static void test_directive_errors(void **state)
@@ -738,14 +748,15 @@ static void test_directive_errors(void **state)
                      ERR_SYNTAX);
     /* None of the bad directives changed the origin or the TTL. */
     RECS("z:13 x.example.com. 300 A 192.0.2.1");
-    MSGS("E z:2: unknown directive \"$FOO\"", "E z:3: $ORIGIN needs one domain name",
-         "E z:4: $ORIGIN needs one domain name",
-         "E z:5: invalid $ORIGIN \"a..b\" (invalid domain name)", "E z:6: $TTL needs one TTL",
-         "E z:7: invalid TTL \"abc\"", "E z:8: invalid TTL \"4294967296\" (above 4294967295)",
-         "E z:9: $TTL needs one TTL", "E z:10: $INCLUDE needs a file name and may have an origin",
-         "E z:11: $INCLUDE needs a file name and may have an origin",
-         "E z:12: $GENERATE needs a range, an owner, a type and data",
-         "E z:14: invalid $ORIGIN \"q\" (invalid domain name)");
+    MSGS("E z:2:1: unknown directive \"$FOO\"", "E z:3:8: $ORIGIN needs one domain name",
+         "E z:4:11: $ORIGIN needs one domain name",
+         "E z:5:9: invalid $ORIGIN \"a..b\" (invalid domain name)", "E z:6:5: $TTL needs one TTL",
+         "E z:7:6: invalid TTL \"abc\"", "E z:8:6: invalid TTL \"4294967296\" (above 4294967295)",
+         "E z:9:9: $TTL needs one TTL",
+         "E z:10:9: $INCLUDE needs a file name and may have an origin",
+         "E z:11:14: $INCLUDE needs a file name and may have an origin",
+         "E z:12:18: $GENERATE needs a range, an owner, a type and data",
+         "E z:14:9: invalid $ORIGIN \"q\" (invalid domain name)");
 }
 
 /* ---- recovery and stopping
@@ -773,9 +784,76 @@ static void test_recovery(void **state)
          "z:6 good3.example.com. 300 MX 10 mail.example.com.",
          "z:9 good4.example.com. 300 A 192.0.2.4", "z:11 good5.example.com. 300 AAAA 2001:db8::5",
          "z:14 good6.example.com. 300 A 192.0.2.6");
-    MSGS("E z:3: invalid IPv4 address \"192.0.2.256\"", "E z:5: unknown type \"BOGUS\"",
-         "E z:8: unterminated quoted string", "E z:10: unknown directive \"$BAD\"",
-         "E z:12: unbalanced parentheses");
+    MSGS("E z:3:8: invalid IPv4 address \"192.0.2.256\"", "E z:5:6: unknown type \"BOGUS\"",
+         "E z:8:10: unterminated quoted string", "E z:10:1: unknown directive \"$BAD\"",
+         "E z:13:15: unbalanced parentheses");
+}
+
+/* Every message about a token points at it: line and column (bytes, a tab is
+ * one), on the token's own line inside parentheses; a missing field right
+ * after the last token of its entry. */
+static void test_columns(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("$TTL 300\n"
+                           "@ SOA ns1 hostmaster (\n"
+                           "    1 2 3 4\n"
+                           "    x )\n"
+                           "a\tA\t192.0.2.300\n"
+                           "b ( A\n"
+                           "  192.0.2.1 10.0.0.1 )\n"
+                           "c SRV 0 5\n"
+                           "d TXT \"open\n"
+                           "$GENERATE 1-2 g$ A 10.0.0.${300}\n"
+                           "e 300 IN\n"
+                           "bad..name A 192.0.2.1\n"
+                           "$ORIGIN a b\n"
+                           "f A 192.0.2.1 )\n"
+                           "\tA 192.0.2.999\n"
+                           "h ( A 192.0.2.1\n"),
+                     ERR_SYNTAX);
+    NO_RECS();
+    MSGS("E z:4:5: invalid time value \"x\" (expected seconds 0-4294967295 or units "
+         "like 1h30m)",
+         "E z:5:5: invalid IPv4 address \"192.0.2.300\"", "E z:7:13: unexpected \"10.0.0.1\"",
+         "E z:8:10: missing 16-bit number", "E z:9:7: unterminated quoted string",
+         "E z:10:20: invalid IPv4 address \"10.0.0.301\"", "E z:11:9: missing type",
+         "E z:12:1: invalid owner name \"bad..name\" (invalid domain name)",
+         "E z:13:11: $ORIGIN needs one domain name", "E z:14:15: unbalanced parentheses",
+         "E z:15:4: invalid IPv4 address \"192.0.2.999\"", "E z:16:3: unbalanced parentheses");
+
+    /* Warnings too: a TTL at its token, the SOA minimum at the MINIMUM field. */
+    assert_int_equal(parse("@ SOA ns1 hostmaster ( 1 2 3 4\n"
+                           "\t\t4294967295 )\n"
+                           "a 2147483648 A 192.0.2.1\n"),
+                     0);
+    MSGS("W z:2:3: no TTL given; using the SOA minimum 4294967295",
+         "W z:2:3: TTL 4294967295 is above 2147483647; using 0",
+         "W z:3:3: TTL 2147483648 is above 2147483647; using 0");
+
+    /* Streamed, a line's start may be dropped at a refill before its first
+     * token: 200000 blanks, then a record with the previous owner. */
+    size_t cap = 300000, len;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    len = (size_t)snprintf(buf, cap, "$TTL 300\nw A 192.0.2.1\n");
+    memset(buf + len, ' ', 200000);
+    len += 200000;
+    len += (size_t)snprintf(buf + len, cap - len, "A 192.0.2.300\n\"x A 192.0.2.2\n");
+    for (int file = 0; file < 2; file++) {
+        struct dns_zonefile_opts o = {0};
+        if (file)
+            assert_int_equal(parse_file(put_len("cols.zone", buf, len), &o), ERR_SYNTAX);
+        else
+            assert_int_equal(parse_len_opts(buf, len, &o), ERR_SYNTAX);
+        if (file)
+            MSGS("E D/cols.zone:3:200003: invalid IPv4 address \"192.0.2.300\"",
+                 "E D/cols.zone:4:1: unterminated quoted string");
+        else
+            MSGS("E z:3:200003: invalid IPv4 address \"192.0.2.300\"",
+                 "E z:4:1: unterminated quoted string");
+    }
+    free(buf);
 }
 
 static void test_max_errors(void **state)
@@ -795,8 +873,9 @@ static void test_max_errors(void **state)
                      ERR_SYNTAX);
     RECS("z:2 a.example.com. 300 A 192.0.2.1", "z:4 c.example.com. 300 A 192.0.2.3",
          "z:6 e.example.com. 300 A 192.0.2.5");
-    MSGS("E z:3: invalid IPv4 address \"x\"", "E z:5: invalid IPv4 address \"y\"",
-         "E z:7: invalid IPv4 address \"z\"", "W z:7: too many errors (limit 3); stopping here");
+    MSGS("E z:3:5: invalid IPv4 address \"x\"", "E z:5:5: invalid IPv4 address \"y\"",
+         "E z:7:5: invalid IPv4 address \"z\"",
+         "W z:7:5: too many errors (limit 3); stopping here");
 
     /* The default is 100. */
     static char many[150 * 16];
@@ -806,8 +885,8 @@ static void test_max_errors(void **state)
     assert_int_equal(parse(many), ERR_SYNTAX);
     NO_RECS();
     assert_int_equal(nmsg, 101);
-    assert_string_equal(msgs[99], "E z:100: invalid IPv4 address \"y\"");
-    assert_string_equal(msgs[100], "W z:100: too many errors (limit 100); stopping here");
+    assert_string_equal(msgs[99], "E z:100:11: invalid IPv4 address \"y\"");
+    assert_string_equal(msgs[100], "W z:100:11: too many errors (limit 100); stopping here");
 
     /* Warnings do not count. */
     struct dns_zonefile_opts o1 = {.max_errors = 1};
@@ -816,7 +895,7 @@ static void test_max_errors(void **state)
                                 &o1),
                      0);
     assert_int_equal(nrec, 2);
-    MSGS("W z:1: no TTL given; using the SOA minimum 5");
+    MSGS("W z:1:30: no TTL given; using the SOA minimum 5");
 }
 
 static void test_rr_stop(void **state)
@@ -832,7 +911,7 @@ static void test_rr_stop(void **state)
                            "bad2 A x\n"),
                      42);
     RECS("z:2 a.example.com. 300 A 192.0.2.1", "z:4 b.example.com. 300 A 192.0.2.2");
-    MSGS("E z:3: invalid IPv4 address \"x\"");
+    MSGS("E z:3:7: invalid IPv4 address \"x\"");
 
     /* Inside $GENERATE, with a negative value. */
     stop_after = 3;
@@ -916,7 +995,7 @@ static void test_include(void **state)
     put("inc3.zone", "  A 192.0.2.2\n");
     assert_int_equal(parse_file(top3, &o), ERR_SYNTAX);
     RECS("D/main3.zone:2 a.example.com. 300 A 192.0.2.1");
-    MSGS("E D/inc3.zone:1: missing owner name");
+    MSGS("E D/inc3.zone:1:3: missing owner name");
 }
 
 static void test_include_relative(void **state)
@@ -981,12 +1060,12 @@ static void test_include_errors(void **state)
     RECS("D/e.zone:2 a.example.com. 300 A 192.0.2.1",
          "D/bad.zone:1 ok.example.com. 300 A 192.0.2.10",
          "D/e.zone:8 b.example.com. 300 A 192.0.2.2");
-    MSGS("E D/bad.zone:3: invalid IPv4 address \"300.1.1.1\"",
-         "E D/bad.zone:4: unbalanced parentheses",
-         "E D/e.zone:4: cannot open \"D/nothere.zone\": No such file or directory",
-         "E D/e.zone:5: invalid $INCLUDE origin \"a..b\" (invalid domain name)",
-         "E D/e.zone:6: cannot open \"D/sub\": Is a directory",
-         "E D/e.zone:7: cannot open \"/dev/null\": not a regular file");
+    MSGS("E D/bad.zone:3:7: invalid IPv4 address \"300.1.1.1\"",
+         "E D/bad.zone:4:6: unbalanced parentheses",
+         "E D/e.zone:4:10: cannot open \"D/nothere.zone\": No such file or directory",
+         "E D/e.zone:5:19: invalid $INCLUDE origin \"a..b\" (invalid domain name)",
+         "E D/e.zone:6:10: cannot open \"D/sub\": Is a directory",
+         "E D/e.zone:7:10: cannot open \"/dev/null\": not a regular file");
 }
 
 static void test_include_depth(void **state)
@@ -1004,20 +1083,20 @@ static void test_include_depth(void **state)
          "D/loop.zone:4 b.example.com. 300 A 192.0.2.2",
          "D/loop.zone:4 b.example.com. 300 A 192.0.2.2",
          "D/loop.zone:4 b.example.com. 300 A 192.0.2.2");
-    MSGS("E D/loop.zone:3: $INCLUDE nested too deeply (limit 2)");
+    MSGS("E D/loop.zone:3:1: $INCLUDE nested too deeply (limit 2)");
 
     struct dns_zonefile_opts o10 = {0};
     assert_int_equal(parse_file(loop, &o10), ERR_SYNTAX);
     assert_int_equal(nrec, 22);
-    MSGS("E D/loop.zone:3: $INCLUDE nested too deeply (limit 10)");
+    MSGS("E D/loop.zone:3:1: $INCLUDE nested too deeply (limit 10)");
 
     struct dns_zonefile_opts no = {.no_include = true};
     assert_int_equal(parse_file(loop, &no), ERR_SYNTAX);
     RECS("D/loop.zone:2 a.example.com. 300 A 192.0.2.1",
          "D/loop.zone:4 b.example.com. 300 A 192.0.2.2");
-    MSGS("E D/loop.zone:3: $INCLUDE is not allowed here");
+    MSGS("E D/loop.zone:3:1: $INCLUDE is not allowed here");
     assert_int_equal(parse_opts("$INCLUDE /etc/hostname\n", &no), ERR_SYNTAX);
-    MSGS("E z:1: $INCLUDE is not allowed here");
+    MSGS("E z:1:1: $INCLUDE is not allowed here");
 }
 
 static void test_missing_file(void **state)
@@ -1028,7 +1107,7 @@ static void test_missing_file(void **state)
     struct dns_zonefile_opts o = {0};
     assert_int_equal(parse_file(path, &o), -ENOENT);
     NO_RECS();
-    MSGS("E D/missing.zone:0: cannot open \"D/missing.zone\": No such file or "
+    MSGS("E D/missing.zone: cannot open \"D/missing.zone\": No such file or "
          "directory");
 }
 
@@ -1097,7 +1176,7 @@ static void test_streaming(void **state)
     struct dns_zonefile_opts o = {0};
     assert_int_equal(parse_file(put_len("huge.zone", buf, len), &o), ERR_SYNTAX);
     RECS("D/huge.zone:10096 after.example.com. 300 A 192.0.2.1");
-    MSGS("E D/huge.zone:2: entry longer than 1048576 bytes");
+    MSGS("E D/huge.zone:2:1: entry longer than 1048576 bytes");
     free(buf);
 }
 
@@ -1180,7 +1259,7 @@ static void test_generate_forms(void **state)
                            "$GENERATE 254-257 h$ A 192.0.2.$\n"),
                      ERR_SYNTAX);
     RECS("z:2 h254.example.com. 300 A 192.0.2.254", "z:2 h255.example.com. 300 A 192.0.2.255");
-    MSGS("E z:2: invalid IPv4 address \"192.0.2.256\"");
+    MSGS("E z:2:24: invalid IPv4 address \"192.0.2.256\"");
 
     /* key="value" stays one SvcParam when a substitution changes the key's
      * length, and tokens apart stay apart. */
@@ -1189,7 +1268,7 @@ static void test_generate_forms(void **state)
                            "$GENERATE 10-10 t SVCB 1 . key$= \"x\"\n"),
                      ERR_SYNTAX);
     RECS("z:2 s.example.com. 300 SVCB 1 . key60001=\"x\"");
-    MSGS("E z:3: invalid SvcParam key \"x\"");
+    MSGS("E z:3:34: invalid SvcParam key \"x\"");
 
     struct dns_zonefile_opts o = {.max_generate = 5};
     assert_int_equal(parse_opts("$TTL 300\n"
@@ -1200,8 +1279,8 @@ static void test_generate_forms(void **state)
                                 &o),
                      ERR_SYNTAX);
     assert_int_equal(nrec, 10);
-    MSGS("E z:3: $GENERATE range \"1-6\" is too large (limit 5 records)",
-         "E z:4: $GENERATE range \"0-10/2\" is too large (limit 5 records)");
+    MSGS("E z:3:11: $GENERATE range \"1-6\" is too large (limit 5 records)",
+         "E z:4:11: $GENERATE range \"0-10/2\" is too large (limit 5 records)");
 }
 
 static void test_generate_errors(void **state)
@@ -1227,18 +1306,21 @@ static void test_generate_errors(void **state)
                            "$GENERATE 1-2 h..$ A 192.0.2.1\n"),
                      ERR_SYNTAX);
     RECS("z:15 ok.example.com. 300 A 192.0.2.1");
-    MSGS("E z:2: invalid $GENERATE range \"2-1\"",
-         "E z:3: $GENERATE range \"0-1000000\" is too large (limit 1000000 "
+    MSGS("E z:2:11: invalid $GENERATE range \"2-1\"",
+         "E z:3:11: $GENERATE range \"0-1000000\" is too large (limit 1000000 "
          "records)",
-         "E z:4: invalid $GENERATE range \"a-b\"", "E z:5: invalid $GENERATE range \"1-\"",
-         "E z:6: invalid $GENERATE range \"1\"", "E z:7: invalid $GENERATE range \"-1-5\"",
-         "E z:8: invalid $GENERATE range \"1-2/0\"", "E z:9: invalid $GENERATE range \"1-2x\"",
-         "E z:10: invalid $GENERATE range \"1-2/\"", "E z:11: invalid $GENERATE range \"1-2/3x\"",
-         "E z:12: invalid $GENERATE range \"1-2147483648\"",
-         "E z:13: invalid $GENERATE range \"1-2/9223372036854775807\"",
-         "E z:14: invalid $GENERATE range \"+1-2\"", "E z:16: type OPT cannot be used in a zone",
-         "E z:17: class CH does not match the zone's class IN",
-         "E z:18: invalid owner name \"h..1\" (invalid domain name)");
+         "E z:4:11: invalid $GENERATE range \"a-b\"", "E z:5:11: invalid $GENERATE range \"1-\"",
+         "E z:6:11: invalid $GENERATE range \"1\"", "E z:7:11: invalid $GENERATE range \"-1-5\"",
+         "E z:8:11: invalid $GENERATE range \"1-2/0\"",
+         "E z:9:11: invalid $GENERATE range \"1-2x\"",
+         "E z:10:11: invalid $GENERATE range \"1-2/\"",
+         "E z:11:11: invalid $GENERATE range \"1-2/3x\"",
+         "E z:12:11: invalid $GENERATE range \"1-2147483648\"",
+         "E z:13:11: invalid $GENERATE range \"1-2/9223372036854775807\"",
+         "E z:14:11: invalid $GENERATE range \"+1-2\"",
+         "E z:16:18: type OPT cannot be used in a zone",
+         "E z:17:18: class CH does not match the zone's class IN",
+         "E z:18:15: invalid owner name \"h..1\" (invalid domain name)");
 
     /* 1,000,000 records are allowed (stopped by the callback after the first). */
     stop_after = 1;
@@ -1265,17 +1347,17 @@ static void test_generate_errors(void **state)
                            "$GENERATE 2147483647-2147483647 h A 192.0.2.${1}\n"
                            "ok A 192.0.2.1\n"),
                      ERR_SYNTAX);
-    MSGS("E z:2: invalid $GENERATE modifier in \"h${0,3,q}\"",
-         "E z:3: invalid $GENERATE modifier in \"h${0,3\"",
-         "E z:4: invalid $GENERATE modifier in \"h${}\"",
-         "E z:5: invalid $GENERATE modifier in \"h${a}\"",
-         "E z:6: invalid $GENERATE modifier in \"h${0,3,x,}\"",
-         "E z:7: $GENERATE value out of range in \"h${0,128}\"",
-         "E z:8: invalid $GENERATE modifier in \"h${0,-1}\"",
-         "E z:9: $GENERATE value out of range in \"192.0.2.${-2}\"",
-         "E z:10: $GENERATE value out of range in "
+    MSGS("E z:2:15: invalid $GENERATE modifier in \"h${0,3,q}\"",
+         "E z:3:15: invalid $GENERATE modifier in \"h${0,3\"",
+         "E z:4:15: invalid $GENERATE modifier in \"h${}\"",
+         "E z:5:15: invalid $GENERATE modifier in \"h${a}\"",
+         "E z:6:15: invalid $GENERATE modifier in \"h${0,3,x,}\"",
+         "E z:7:15: $GENERATE value out of range in \"h${0,128}\"",
+         "E z:8:15: invalid $GENERATE modifier in \"h${0,-1}\"",
+         "E z:9:19: $GENERATE value out of range in \"192.0.2.${-2}\"",
+         "E z:10:19: $GENERATE value out of range in "
          "\"192.0.2.${9223372036854775807}\"",
-         "E z:11: $GENERATE value out of range in \"192.0.2.${1}\"");
+         "E z:11:37: $GENERATE value out of range in \"192.0.2.${1}\"");
     RECS("z:12 ok.example.com. 300 A 192.0.2.1");
 }
 
@@ -1403,6 +1485,7 @@ int main(void)
         cmocka_unit_test(test_directive_errors),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_max_errors),
+        cmocka_unit_test_setup_teardown(test_columns, files_setup, files_teardown),
         cmocka_unit_test(test_rr_stop),
         cmocka_unit_test_setup_teardown(test_include, files_setup, files_teardown),
         cmocka_unit_test_setup_teardown(test_include_relative, files_setup, files_teardown),

@@ -36,13 +36,13 @@ struct got_rr {
     char *rdata; /* presentation form */
     uint16_t rdlen;
     char file[512];
-    unsigned line;
+    unsigned line, col;
 };
 
 struct got_msg {
     bool error;
     char file[512];
-    unsigned line;
+    unsigned line, col;
     char text[512];
 };
 
@@ -76,10 +76,12 @@ static int got_rr(void *ctx, const struct dns_zonefile_rr *rr)
     r->rdata = strdup(rdtext);
     snprintf(r->file, sizeof(r->file), "%s", rr->file);
     r->line = rr->line;
+    r->col = rr->col;
     return g->stop_at && g->n == g->stop_at ? 42 : 0;
 }
 
-static void got_msg(void *ctx, bool error, const char *file, unsigned line, const char *msg)
+static void got_msg(void *ctx, bool error, const char *file, unsigned line, unsigned col,
+                    const char *msg)
 {
     struct got *g = ctx;
     if (g->nmsg == g->capmsg) {
@@ -91,6 +93,7 @@ static void got_msg(void *ctx, bool error, const char *file, unsigned line, cons
     m->error = error;
     snprintf(m->file, sizeof(m->file), "%s", file);
     m->line = line;
+    m->col = col;
     snprintf(m->text, sizeof(m->text), "%s", msg);
 }
 
@@ -145,22 +148,24 @@ static void expect_rr(const struct got *g, size_t i, const char *owner, const ch
     expect_rr_at(g, i, owner, type, ttl, rdata, 0);
 }
 
-static void expect_msg(const struct got *g, size_t i, bool error, unsigned line, const char *text)
+static void expect_msg(const struct got *g, size_t i, bool error, unsigned line, unsigned col,
+                       const char *text)
 {
     if (i >= g->nmsg)
         fail_msg("message %zu missing (got %zu): %s", i, g->nmsg, text);
     assert_string_equal(g->msg[i].text, text);
     assert_int_equal(g->msg[i].line, line);
+    assert_int_equal(g->msg[i].col, col);
     assert_int_equal(g->msg[i].error, error);
 }
 
-/* One error, at `line`, and no record. */
-static void expect_error(const char *text, unsigned line, const char *msg)
+/* One error, at `line` and `col`, and no record. */
+static void expect_error(const char *text, unsigned line, unsigned col, const char *msg)
 {
     struct got g;
     assert_int_equal(parse(&g, text), ERR_SYNTAX);
     assert_int_equal(g.nmsg, 1);
-    expect_msg(&g, 0, true, line, msg);
+    expect_msg(&g, 0, true, line, col, msg);
     assert_string_equal(g.msg[0].file, "z");
     assert_int_equal(g.n, 0);
     got_free(&g);
@@ -388,31 +393,31 @@ static void test_ttls(void **state)
     assert_int_equal(parse(&g, "@ SOA ns1 host 1 2 3 4 300\nwww 60 A 192.0.2.1\nftp A 192.0.2.2\n"),
                      0);
     assert_int_equal(g.nmsg, 1);
-    expect_msg(&g, 0, false, 1, "no TTL given; using the SOA minimum 300");
+    expect_msg(&g, 0, false, 1, 24, "no TTL given; using the SOA minimum 300");
     expect_rr(&g, 0, "example.com.", "SOA", 300, "ns1.example.com. host.example.com. 1 2 3 4 300");
     assert_int_equal(g.rr[1].ttl, 60);
     assert_int_equal(g.rr[2].ttl, 300);
     got_free(&g);
 
     /* Any other first record: an error. */
-    expect_error("www A 192.0.2.1\n", 1, "no TTL given, and no $TTL or earlier TTL");
+    expect_error("www A 192.0.2.1\n", 1, 1, "no TTL given, and no $TTL or earlier TTL");
 
     /* Above 2^31-1: 0 with a warning (RFC 2181 8, as BIND); above 2^32-1: an error. */
     assert_int_equal(parse(&g, "$TTL 2147483648\na A 192.0.2.1\nb 4294967295 A 192.0.2.2\n"
                                "c 2147483647 A 192.0.2.3\n"),
                      0);
     assert_int_equal(g.nmsg, 2);
-    expect_msg(&g, 0, false, 1, "TTL 2147483648 is above 2147483647; using 0");
-    expect_msg(&g, 1, false, 3, "TTL 4294967295 is above 2147483647; using 0");
+    expect_msg(&g, 0, false, 1, 6, "TTL 2147483648 is above 2147483647; using 0");
+    expect_msg(&g, 1, false, 3, 3, "TTL 4294967295 is above 2147483647; using 0");
     assert_int_equal(g.rr[0].ttl, 0);
     assert_int_equal(g.rr[1].ttl, 0);
     assert_int_equal(g.rr[2].ttl, 2147483647);
     got_free(&g);
-    expect_error("$TTL 1\na 4294967296 A 192.0.2.1\n", 2,
+    expect_error("$TTL 1\na 4294967296 A 192.0.2.1\n", 2, 3,
                  "invalid TTL \"4294967296\" (above 4294967295)");
-    expect_error("$TTL 1\na 1x A 192.0.2.1\n", 2, "invalid TTL \"1x\"");
-    expect_error("$TTL 1h30\n", 1, "invalid TTL \"1h30\"");
-    expect_error("$TTL\n", 1, "$TTL needs one TTL");
+    expect_error("$TTL 1\na 1x A 192.0.2.1\n", 2, 3, "invalid TTL \"1x\"");
+    expect_error("$TTL 1h30\n", 1, 6, "invalid TTL \"1h30\"");
+    expect_error("$TTL\n", 1, 5, "$TTL needs one TTL");
 }
 
 static void test_lexical(void **state)
@@ -444,27 +449,44 @@ static void test_lexical(void **state)
     assert_int_equal(parse(&g, "; x\n\n   \n ( ) ; y\n;"), 0);
     assert_int_equal(g.n + g.nmsg, 0);
 
-    expect_error("$TTL 5\na TXT \"x\n", 2, "unterminated quoted string");
-    expect_error("$TTL 5\na TXT \"x", 2, "unterminated quoted string");
-    expect_error("$TTL 5\na TXT \"x\\\"\r\n", 2, "unterminated quoted string");
-    expect_error("$TTL 5\na TXT \"x\001\"\n", 2, "invalid byte \\001");
-    expect_error("$TTL 5\na TXT x\xc3\xa9\n", 2,
+    expect_error("$TTL 5\na TXT \"x\n", 2, 7, "unterminated quoted string");
+    expect_error("$TTL 5\na TXT \"x", 2, 7, "unterminated quoted string");
+    expect_error("$TTL 5\na TXT \"x\\\"\r\n", 2, 7, "unterminated quoted string");
+    expect_error("$TTL 5\na TXT \"x\001\"\n", 2, 9, "invalid byte \\001");
+    expect_error("$TTL 5\na TXT x\xc3\xa9\n", 2, 8,
                  "non-ASCII byte \\195 outside quotes (write it as \\DDD)");
-    expect_error("$TTL 5\n\n\na\xff A 192.0.2.1\n", 4,
+    expect_error("$TTL 5\n\n\na\xff A 192.0.2.1\n", 4, 2,
                  "non-ASCII byte \\255 outside quotes (write it as \\DDD)");
-    expect_error("$TTL 5\na TXT \\\xc3\n", 2,
+    expect_error("$TTL 5\na TXT \\\xc3\n", 2, 8,
                  "non-ASCII byte \\195 outside quotes (write it as \\DDD)");
-    expect_error("$TTL 5\na A 192.0.2.1\x7f\n", 2, "invalid byte \\127");
+    expect_error("$TTL 5\na A 192.0.2.1\x7f\n", 2, 14, "invalid byte \\127");
     /* A backslash at the end of a line escapes nothing; the field's parser sees it. */
-    expect_error("$TTL 5\na TXT x\\\n", 2, "invalid escape in \"x\\\"");
-    expect_error("$TTL 5\na A 192.0.2.1\\\r\n", 2, "invalid IPv4 address \"192.0.2.1\\\"");
+    expect_error("$TTL 5\na TXT x\\\n", 2, 7, "invalid escape in \"x\\\"");
+    expect_error("$TTL 5\na A 192.0.2.1\\\r\n", 2, 5, "invalid IPv4 address \"192.0.2.1\\\"");
     static const char nul[] = "$TTL 5\n; a NUL \0 in a comment\na A 192.0.2.1\nb TXT \"\0\"\n";
     assert_int_equal(parse_len(&g, nul, sizeof(nul) - 1), ERR_SYNTAX);
     assert_int_equal(g.nmsg, 2);
-    expect_msg(&g, 0, true, 2, "invalid byte \\000");
-    expect_msg(&g, 1, true, 4, "invalid byte \\000");
+    expect_msg(&g, 0, true, 2, 9, "invalid byte \\000");
+    expect_msg(&g, 1, true, 4, 8, "invalid byte \\000");
     expect_rr(&g, 0, "a.example.com.", "A", 5, "192.0.2.1");
     assert_int_equal(g.n, 1);
+    got_free(&g);
+}
+
+/* A record names the line and column where its entry starts. */
+static void test_record_position(void **state)
+{
+    (void)state;
+    struct got g;
+    assert_int_equal(parse(&g, "$TTL 5\nwww A 192.0.2.1\n\t\tA 192.0.2.2\n"
+                               "( x\n A 192.0.2.3 )\n$GENERATE 1-2 g$ A 10.0.0.$\n"),
+                     0);
+    assert_int_equal(g.n, 5);
+    unsigned want[][2] = {{2, 1}, {3, 3}, {4, 1}, {6, 1}, {6, 1}};
+    for (size_t i = 0; i < g.n; i++) {
+        assert_int_equal(g.rr[i].line, want[i][0]);
+        assert_int_equal(g.rr[i].col, want[i][1]);
+    }
     got_free(&g);
 }
 
@@ -472,29 +494,29 @@ static void test_parentheses(void **state)
 {
     (void)state;
     struct got g;
-    /* A missing ')' swallows the rest of the file: reported at the entry's first line. */
+    /* A missing ')' swallows the rest of the file: reported at the '(' left open. */
     assert_int_equal(parse(&g, "$TTL 5\n@ SOA ns1 host (\n 1 2 3 4 5\nwww A 192.0.2.1\n"),
                      ERR_SYNTAX);
     assert_int_equal(g.nmsg, 1);
-    expect_msg(&g, 0, true, 2, "unbalanced parentheses");
+    expect_msg(&g, 0, true, 2, 16, "unbalanced parentheses");
     assert_int_equal(g.n, 0);
     got_free(&g);
 
     /* A stray ')' costs its entry only. */
     assert_int_equal(parse(&g, "$TTL 5\na A 192.0.2.1 )\nb A 192.0.2.2\n"), ERR_SYNTAX);
-    expect_msg(&g, 0, true, 2, "unbalanced parentheses");
+    expect_msg(&g, 0, true, 2, 15, "unbalanced parentheses");
     expect_rr_at(&g, 0, "b.example.com.", "A", 5, "192.0.2.2", 3);
     assert_int_equal(g.n + g.nmsg, 2);
     got_free(&g);
 
-    /* An error anywhere in a multi-line SOA is reported at its first line. */
+    /* An error anywhere in a multi-line SOA is reported where it is, not at its first line. */
     assert_int_equal(parse(&g, "$TTL 5\n@ SOA ns1 host (\n 1 ; serial\n 2 3 4\n x )\n"
                                "a A 192.0.2.1\nb A 192.0.2.300\n"),
                      ERR_SYNTAX);
     assert_int_equal(g.nmsg, 2);
-    expect_msg(&g, 0, true, 2,
+    expect_msg(&g, 0, true, 5, 2,
                "invalid time value \"x\" (expected seconds 0-4294967295 or units like 1h30m)");
-    expect_msg(&g, 1, true, 7, "invalid IPv4 address \"192.0.2.300\"");
+    expect_msg(&g, 1, true, 7, 5, "invalid IPv4 address \"192.0.2.300\"");
     expect_rr_at(&g, 0, "a.example.com.", "A", 5, "192.0.2.1", 6);
     got_free(&g);
 
@@ -503,7 +525,7 @@ static void test_parentheses(void **state)
         parse(&g, "$TTL 5\na TXT ( ( \"x\" ) \"y\" )\nb TXT ( \"q\n )\nc A 192.0.2.3\n"),
         ERR_SYNTAX);
     expect_rr_at(&g, 0, "a.example.com.", "TXT", 5, "\"x\" \"y\"", 2);
-    expect_msg(&g, 0, true, 3, "unterminated quoted string");
+    expect_msg(&g, 0, true, 3, 9, "unterminated quoted string");
     expect_rr_at(&g, 1, "c.example.com.", "A", 5, "192.0.2.3", 5);
     got_free(&g);
 }
@@ -511,30 +533,32 @@ static void test_parentheses(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error("$TTL 5\ntypo AAA 192.0.2.3\n", 2, "unknown type \"AAA\"");
-    expect_error("$TTL 5\nx CH TXT \"c\"\n", 2, "class CH does not match the zone's class IN");
-    expect_error("$TTL 5\nx 5 HS A 192.0.2.1\n", 2, "class HS does not match the zone's class IN");
-    expect_error("$TTL 5\nx NONE A 192.0.2.1\n", 2,
+    expect_error("$TTL 5\ntypo AAA 192.0.2.3\n", 2, 6, "unknown type \"AAA\"");
+    expect_error("$TTL 5\nx CH TXT \"c\"\n", 2, 3, "class CH does not match the zone's class IN");
+    expect_error("$TTL 5\nx 5 HS A 192.0.2.1\n", 2, 5,
+                 "class HS does not match the zone's class IN");
+    expect_error("$TTL 5\nx NONE A 192.0.2.1\n", 2, 3,
                  "class NONE does not match the zone's class IN");
-    expect_error("$TTL 5\nx ANY A 192.0.2.1\n", 2, "class ANY does not match the zone's class IN");
-    expect_error("$TTL 5\nx CLASS3 A 192.0.2.1\n", 2,
+    expect_error("$TTL 5\nx ANY A 192.0.2.1\n", 2, 3,
+                 "class ANY does not match the zone's class IN");
+    expect_error("$TTL 5\nx CLASS3 A 192.0.2.1\n", 2, 3,
                  "class CLASS3 does not match the zone's class IN");
-    expect_error("$TTL 5\nx IN TSIG 0\n", 2, "type TSIG cannot be used in a zone");
-    expect_error("$TTL 5\nx IN TYPE0 \\# 0\n", 2, "type TYPE0 cannot be used in a zone");
-    expect_error("$TTL 5\nx 5 IN\n", 2, "missing type");
-    expect_error("$TTL 5\nx \"A\" 192.0.2.1\n", 2, "unknown type \"A\"");
-    expect_error("$TTL 5\nx A 10.0.0.300\n", 2, "invalid IPv4 address \"10.0.0.300\"");
-    expect_error("$TTL 5\nx A\n", 2, "missing IPv4 address");
-    expect_error("$TTL 5\nx MX 10 a..b\n", 2, "invalid domain name \"a..b\"");
-    expect_error("$TTL 5\na..b A 192.0.2.1\n", 2,
+    expect_error("$TTL 5\nx IN TSIG 0\n", 2, 6, "type TSIG cannot be used in a zone");
+    expect_error("$TTL 5\nx IN TYPE0 \\# 0\n", 2, 6, "type TYPE0 cannot be used in a zone");
+    expect_error("$TTL 5\nx 5 IN\n", 2, 7, "missing type");
+    expect_error("$TTL 5\nx \"A\" 192.0.2.1\n", 2, 3, "unknown type \"A\"");
+    expect_error("$TTL 5\nx A 10.0.0.300\n", 2, 5, "invalid IPv4 address \"10.0.0.300\"");
+    expect_error("$TTL 5\nx A\n", 2, 4, "missing IPv4 address");
+    expect_error("$TTL 5\nx MX 10 a..b\n", 2, 9, "invalid domain name \"a..b\"");
+    expect_error("$TTL 5\na..b A 192.0.2.1\n", 2, 1,
                  "invalid owner name \"a..b\" (invalid domain name)");
-    expect_error("$TTL 5\n\"q\" A 192.0.2.1\n", 2,
+    expect_error("$TTL 5\n\"q\" A 192.0.2.1\n", 2, 1,
                  "invalid owner name \"q\" (invalid domain name)");
-    expect_error("$TTL 5\n A 192.0.2.1\n", 2, "missing owner name");
-    expect_error("$FOO bar\n", 1, "unknown directive \"$FOO\"");
-    expect_error("$ORIGIN\n", 1, "$ORIGIN needs one domain name");
-    expect_error("$ORIGIN a..b\n", 1, "invalid $ORIGIN \"a..b\" (invalid domain name)");
-    expect_error("$TTL 5\nx TYPE65400 \\# 3 0a00\n", 2, "generic data is 2 bytes long, not 3");
+    expect_error("$TTL 5\n A 192.0.2.1\n", 2, 2, "missing owner name");
+    expect_error("$FOO bar\n", 1, 1, "unknown directive \"$FOO\"");
+    expect_error("$ORIGIN\n", 1, 8, "$ORIGIN needs one domain name");
+    expect_error("$ORIGIN a..b\n", 1, 9, "invalid $ORIGIN \"a..b\" (invalid domain name)");
+    expect_error("$TTL 5\nx TYPE65400 \\# 3 0a00\n", 2, 16, "generic data is 2 bytes long, not 3");
 }
 
 static void test_recovery(void **state)
@@ -553,9 +577,9 @@ static void test_recovery(void **state)
                                "  A 192.0.2.5\n"),
                      ERR_SYNTAX);
     assert_int_equal(g.nmsg, 3);
-    expect_msg(&g, 0, true, 3, "invalid owner name \"bad..name\" (invalid domain name)");
-    expect_msg(&g, 1, true, 5, "invalid IPv4 address \"192.0.2.999\"");
-    expect_msg(&g, 2, true, 7, "unknown type \"AAA\"");
+    expect_msg(&g, 0, true, 3, 1, "invalid owner name \"bad..name\" (invalid domain name)");
+    expect_msg(&g, 1, true, 5, 5, "invalid IPv4 address \"192.0.2.999\"");
+    expect_msg(&g, 2, true, 7, 3, "unknown type \"AAA\"");
     assert_int_equal(g.n, 3);
     expect_rr_at(&g, 0, "a.example.com.", "A", 5, "192.0.2.1", 2);
     expect_rr_at(&g, 1, "b.example.com.", "A", 5, "192.0.2.4", 6);
@@ -568,8 +592,8 @@ static void test_recovery(void **state)
     static const char bad[] = "$TTL 5\nx A 1\nx A 2\nx A 3\nx A 4\nx A 5\ny A 192.0.2.1\n";
     assert_int_equal(dns_zonefile_parse_string("z", bad, strlen(bad), &o), ERR_SYNTAX);
     assert_int_equal(g.nmsg, 4);
-    expect_msg(&g, 2, true, 4, "invalid IPv4 address \"3\"");
-    expect_msg(&g, 3, false, 4, "too many errors (limit 3); stopping here");
+    expect_msg(&g, 2, true, 4, 5, "invalid IPv4 address \"3\"");
+    expect_msg(&g, 3, false, 4, 5, "too many errors (limit 3); stopping here");
     assert_int_equal(g.n, 0);
     got_free(&g);
 
@@ -579,7 +603,7 @@ static void test_recovery(void **state)
         strcat(many, "x A 1\n");
     assert_int_equal(parse(&g, many), ERR_SYNTAX);
     assert_int_equal(g.nmsg, 101);
-    expect_msg(&g, 100, false, 101, "too many errors (limit 100); stopping here");
+    expect_msg(&g, 100, false, 101, 5, "too many errors (limit 100); stopping here");
     got_free(&g);
 
     /* A non-zero rr return stops the parse with that value. */
@@ -636,13 +660,13 @@ static void test_include(void **state)
     assert_int_equal(dns_zonefile_parse_file(main_path, &o), ERR_SYNTAX);
     assert_int_equal(g.nmsg, 3);
     snprintf(want, sizeof(want), "%s/bad.zone", tmpdir);
-    expect_msg(&g, 0, true, 2, "invalid IPv4 address \"nope\"");
+    expect_msg(&g, 0, true, 2, 7, "invalid IPv4 address \"nope\"");
     assert_string_equal(g.msg[0].file, want);
     snprintf(want, sizeof(want), "cannot open \"%s/nothere.zone\": No such file or directory",
              tmpdir);
-    expect_msg(&g, 1, true, 4, want);
+    expect_msg(&g, 1, true, 4, 10, want);
     assert_string_equal(g.msg[1].file, main_path);
-    expect_msg(&g, 2, true, 6, "invalid IPv4 address \"1\"");
+    expect_msg(&g, 2, true, 6, 5, "invalid IPv4 address \"1\"");
     assert_string_equal(g.msg[2].file, main_path);
     assert_int_equal(g.n, 4);
     expect_rr_at(&g, 2, "bad.example.com.", "A", 60, "192.0.2.8", 3);
@@ -654,7 +678,7 @@ static void test_include(void **state)
     main_path = write_text("main3.zone", "$TTL 60\nw A 192.0.2.1\n$INCLUDE blank.zone\n");
     o = opts(&g);
     assert_int_equal(dns_zonefile_parse_file(main_path, &o), ERR_SYNTAX);
-    expect_msg(&g, 0, true, 1, "missing owner name");
+    expect_msg(&g, 0, true, 1, 3, "missing owner name");
     got_free(&g);
 
     /* A file that includes itself runs into the depth limit, once. */
@@ -664,12 +688,12 @@ static void test_include(void **state)
     assert_int_equal(dns_zonefile_parse_file(main_path, &o), ERR_SYNTAX);
     assert_int_equal(g.n, 4);
     assert_int_equal(g.nmsg, 1);
-    expect_msg(&g, 0, true, 3, "$INCLUDE nested too deeply (limit 3)");
+    expect_msg(&g, 0, true, 3, 1, "$INCLUDE nested too deeply (limit 3)");
     got_free(&g);
     o = opts(&g);
     assert_int_equal(dns_zonefile_parse_file(main_path, &o), ERR_SYNTAX);
     assert_int_equal(g.n, 11);
-    expect_msg(&g, 0, true, 3, "$INCLUDE nested too deeply (limit 10)");
+    expect_msg(&g, 0, true, 3, 1, "$INCLUDE nested too deeply (limit 10)");
     got_free(&g);
 
     /* parse_string: relative to the directory of `name`; refused with no_include. */
@@ -679,28 +703,28 @@ static void test_include(void **state)
     o = opts(&g);
     assert_int_equal(dns_zonefile_parse_string(name, text, strlen(text), &o), ERR_SYNTAX);
     expect_rr(&g, 0, "leaf.example.com.", "A", 9, "192.0.2.12");
-    expect_msg(&g, 0, true, 2, "cannot open \"/dev/null\": not a regular file");
+    expect_msg(&g, 0, true, 2, 10, "cannot open \"/dev/null\": not a regular file");
     snprintf(want, sizeof(want), "cannot open \"%s/inc\": Is a directory", tmpdir);
-    expect_msg(&g, 1, true, 3, want);
+    expect_msg(&g, 1, true, 3, 10, want);
     got_free(&g);
     o = opts(&g);
     o.no_include = true;
     assert_int_equal(dns_zonefile_parse_string(name, text, strlen(text), &o), ERR_SYNTAX);
-    expect_msg(&g, 0, true, 1, "$INCLUDE is not allowed here");
+    expect_msg(&g, 0, true, 1, 1, "$INCLUDE is not allowed here");
     assert_int_equal(g.n, 0);
     got_free(&g);
-    expect_error("$INCLUDE\n", 1, "$INCLUDE needs a file name and may have an origin");
-    expect_error("$INCLUDE a b c\n", 1, "$INCLUDE needs a file name and may have an origin");
-    expect_error("$INCLUDE x bad..o\n", 1,
+    expect_error("$INCLUDE\n", 1, 9, "$INCLUDE needs a file name and may have an origin");
+    expect_error("$INCLUDE a b c\n", 1, 14, "$INCLUDE needs a file name and may have an origin");
+    expect_error("$INCLUDE x bad..o\n", 1, 12,
                  "invalid $INCLUDE origin \"bad..o\" (invalid domain name)");
-    expect_error("$INCLUDE \"\"\n", 1, "invalid $INCLUDE file name \"\"");
+    expect_error("$INCLUDE \"\"\n", 1, 10, "invalid $INCLUDE file name \"\"");
 
     /* The top file itself. */
     snprintf(name, sizeof(name), "%s/missing.zone", tmpdir);
     o = opts(&g);
     assert_int_equal(dns_zonefile_parse_file(name, &o), -ENOENT);
     snprintf(want, sizeof(want), "cannot open \"%s\": No such file or directory", name);
-    expect_msg(&g, 0, true, 0, want);
+    expect_msg(&g, 0, true, 0, 0, want);
     assert_string_equal(g.msg[0].file, name);
     got_free(&g);
 }
@@ -781,40 +805,43 @@ static void test_generate_errors(void **state)
 {
     (void)state;
     struct got g;
-    expect_error("$TTL 5\n$GENERATE 5-1 x A 10.0.0.1\n", 2, "invalid $GENERATE range \"5-1\"");
-    expect_error("$TTL 5\n$GENERATE 1-2/0 x A 10.0.0.1\n", 2, "invalid $GENERATE range \"1-2/0\"");
-    expect_error("$TTL 5\n$GENERATE -1-2 x A 10.0.0.1\n", 2, "invalid $GENERATE range \"-1-2\"");
-    expect_error("$TTL 5\n$GENERATE 1-2x x A 10.0.0.1\n", 2, "invalid $GENERATE range \"1-2x\"");
-    expect_error("$TTL 5\n$GENERATE 0-2147483648 x A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 5-1 x A 10.0.0.1\n", 2, 11, "invalid $GENERATE range \"5-1\"");
+    expect_error("$TTL 5\n$GENERATE 1-2/0 x A 10.0.0.1\n", 2, 11,
+                 "invalid $GENERATE range \"1-2/0\"");
+    expect_error("$TTL 5\n$GENERATE -1-2 x A 10.0.0.1\n", 2, 11,
+                 "invalid $GENERATE range \"-1-2\"");
+    expect_error("$TTL 5\n$GENERATE 1-2x x A 10.0.0.1\n", 2, 11,
+                 "invalid $GENERATE range \"1-2x\"");
+    expect_error("$TTL 5\n$GENERATE 0-2147483648 x A 10.0.0.1\n", 2, 11,
                  "invalid $GENERATE range \"0-2147483648\"");
-    expect_error("$TTL 5\n$GENERATE 0-1000000 x$ A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 0-1000000 x$ A 10.0.0.1\n", 2, 11,
                  "$GENERATE range \"0-1000000\" is too large (limit 1000000 records)");
-    expect_error("$TTL 5\n$GENERATE 1-2 x${1,2,z} A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x${1,2,z} A 10.0.0.1\n", 2, 15,
                  "invalid $GENERATE modifier in \"x${1,2,z}\"");
-    expect_error("$TTL 5\n$GENERATE 1-2 x${1, A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x${1, A 10.0.0.1\n", 2, 15,
                  "invalid $GENERATE modifier in \"x${1,\"");
-    expect_error("$TTL 5\n$GENERATE 1-2 x${1 A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x${1 A 10.0.0.1\n", 2, 15,
                  "invalid $GENERATE modifier in \"x${1\"");
-    expect_error("$TTL 5\n$GENERATE 1-2 x A 10.0.0.${}\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x A 10.0.0.${}\n", 2, 19,
                  "invalid $GENERATE modifier in \"10.0.0.${}\"");
-    expect_error("$TTL 5\n$GENERATE 1-2 x${-5} A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x${-5} A 10.0.0.1\n", 2, 15,
                  "$GENERATE value out of range in \"x${-5}\"");
-    expect_error("$TTL 5\n$GENERATE 1-2 x${0,128} A 10.0.0.1\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x${0,128} A 10.0.0.1\n", 2, 15,
                  "$GENERATE value out of range in \"x${0,128}\"");
-    expect_error("$TTL 5\n$GENERATE 1-2 x$ A\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x$ A\n", 2, 19,
                  "$GENERATE needs a range, an owner, a type and data");
-    expect_error("$TTL 5\n$GENERATE 1-2\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2\n", 2, 14,
                  "$GENERATE needs a range, an owner, a type and data");
-    expect_error("$TTL 5\n$GENERATE 1-2 x$ FOO 1\n", 2, "unknown type \"FOO\"");
-    expect_error("$GENERATE 1-2 x$ A 10.0.0.$\n", 1, "no TTL given, and no $TTL or earlier TTL");
-    expect_error("$TTL 5\n$GENERATE 1-2 x..$ A 10.0.0.$\n", 2,
+    expect_error("$TTL 5\n$GENERATE 1-2 x$ FOO 1\n", 2, 18, "unknown type \"FOO\"");
+    expect_error("$GENERATE 1-2 x$ A 10.0.0.$\n", 1, 1, "no TTL given, and no $TTL or earlier TTL");
+    expect_error("$TTL 5\n$GENERATE 1-2 x..$ A 10.0.0.$\n", 2, 15,
                  "invalid owner name \"x..1\" (invalid domain name)");
 
     /* An error in the middle ends the directive, reported once; what came before stays. */
     assert_int_equal(parse(&g, "$TTL 5\n$GENERATE 250-260 h$ A 10.0.0.$\nz A 10.0.0.1\n"),
                      ERR_SYNTAX);
     assert_int_equal(g.nmsg, 1);
-    expect_msg(&g, 0, true, 2, "invalid IPv4 address \"10.0.0.256\"");
+    expect_msg(&g, 0, true, 2, 24, "invalid IPv4 address \"10.0.0.256\"");
     assert_int_equal(g.n, 7);
     expect_rr_at(&g, 5, "h255.example.com.", "A", 5, "10.0.0.255", 2);
     expect_rr_at(&g, 6, "z.example.com.", "A", 5, "10.0.0.1", 3);
@@ -826,7 +853,7 @@ static void test_generate_errors(void **state)
     static const char t[] = "$TTL 5\n$GENERATE 0-9 x$ A 10.0.0.1\n$GENERATE 0-10 y$ A 10.0.0.1\n";
     assert_int_equal(dns_zonefile_parse_string("z", t, strlen(t), &o), ERR_SYNTAX);
     assert_int_equal(g.n, 10);
-    expect_msg(&g, 0, true, 3, "$GENERATE range \"0-10\" is too large (limit 10 records)");
+    expect_msg(&g, 0, true, 3, 11, "$GENERATE range \"0-10\" is too large (limit 10 records)");
     got_free(&g);
 }
 
@@ -888,7 +915,7 @@ static void test_streaming(void **state)
         assert_int_equal(r, ERR_SYNTAX);
         assert_int_equal(g.n, 30003);
         assert_int_equal(g.nmsg, 1);
-        expect_msg(&g, 0, true, last_line, "invalid IPv4 address \"10.0.0.256\"");
+        expect_msg(&g, 0, true, last_line, 7, "invalid IPv4 address \"10.0.0.256\"");
         expect_rr_at(&g, 29999, "h29999.example.com.", "A", 5, "10.0.117.47", 30001);
         assert_string_equal(g.rr[30000].owner, "big.example.com.");
         assert_int_equal(g.rr[30000].rdlen, 65535);
@@ -913,7 +940,7 @@ static void test_streaming(void **state)
                      : dns_zonefile_parse_string("z", b.s, b.len, &o);
         assert_int_equal(r, ERR_SYNTAX);
         assert_int_equal(g.nmsg, 1);
-        expect_msg(&g, 0, true, 3, "entry longer than 1048576 bytes");
+        expect_msg(&g, 0, true, 3, 1, "entry longer than 1048576 bytes");
         assert_int_equal(g.n, 2);
         expect_rr_at(&g, 1, "b.example.com.", "A", 5, "10.0.0.2", 3 + (3 << 20) / 256 + 2);
         got_free(&g);
@@ -943,6 +970,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
+        cmocka_unit_test(test_record_position),
         cmocka_unit_test(test_owners_and_origin),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_every_type),
