@@ -6,7 +6,9 @@
  *
  * The per-file state (origin, $TTL, last TTL, previous owner) lives in a struct that
  * $INCLUDE copies for the included file, which is how RFC 1035's "changes do not leak back"
- * falls out. An owner that fails to parse is remembered as bad rather than forgotten: the
+ * falls out for the origin and the owner; the TTLs are copied back afterwards, since BIND
+ * and NSD keep a $TTL set in an included file (a common "header" file holds $TTL and the
+ * SOA). An owner that fails to parse is remembered as bad rather than forgotten: the
  * lines that inherit it are still checked (their errors reported) but not added, so neither
  * a cascade of "missing owner name" nor records silently filed under an older owner result.
  */
@@ -310,7 +312,8 @@ static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *s
         return;
     }
     /* The included file starts with our origin (or the one given) and TTLs but without a
-     * previous owner, as in BIND; what it changes stays there (RFC 1035 5.1). */
+     * previous owner, as in BIND; the origin and owner it changes stay there (RFC 1035
+     * 5.1), its TTLs do not (below). */
     struct dns_zonefile_state inner = *st;
     inner.depth++;
     inner.owner_state = DNS_ZONEFILE_OWNER_NONE;
@@ -347,6 +350,13 @@ static void zf_include(struct dns_zonefile *zf, const struct dns_zonefile_src *s
     if (zf_open(path, &inc, &why) == 0) {
         zf_parse(zf, &inc, &inner);
         zf_close(&inc);
+        /* BIND and NSD keep a $TTL from the included file in force after it, and BIND the
+         * last explicit TTL and an SOA minimum taken as $TTL too: all of them are the
+         * parse's, not the file's. */
+        st->default_ttl = inner.default_ttl;
+        st->have_default = inner.have_default;
+        st->last_ttl = inner.last_ttl;
+        st->have_last = inner.have_last;
     } else {
         dns_zonefile__msg(zf, true, file, dns_zonefile__at(&t[1]), "cannot open \"%s\": %s", path,
                           why);

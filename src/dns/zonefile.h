@@ -36,8 +36,11 @@
  *  - $INCLUDE paths are relative to the directory of the including file; for
  *    dns_zonefile_parse_string that is the directory part of `name` (the current directory
  *    when it has none). The included file starts with the includer's origin (or the one
- *    given), $TTL and last TTL but no previous owner; nothing it changes leaks back. Only
- *    regular files are read.
+ *    given), $TTL and last TTL but no previous owner. After it the includer's origin and
+ *    previous owner are back (RFC 1035 5.1), while a $TTL, a last explicit TTL or an SOA
+ *    minimum taken as $TTL from the included file stays in force, so that a header file
+ *    with $TTL and the SOA works (BIND; NSD keeps $TTL too but not the last TTL, Knot
+ *    restores $TTL). Only regular files are read.
  *  - Directives are recognised at the start of an entry even when it is indented.
  *  - $GENERATE range lhs [ttl] [class] type rhs...: as BIND, including ${offset,width,base}
  *    with bases d o x X n N, "$$" and "\$" for a literal '$', any type but meta types, and a

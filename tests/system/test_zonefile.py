@@ -147,6 +147,21 @@ def test_include_error_names_the_included_file(tmp_path):
                          % (tmp_path / "part.zone")]
 
 
+def test_header_include_keeps_its_ttl(tmp_path):
+    # A header file with $TTL and the SOA: its $TTL serves the including file (BIND, NSD).
+    (tmp_path / "head.inc").write_text("$TTL 3600\n"
+                                       "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n")
+    (tmp_path / "db.example").write_text("$INCLUDE head.inc\n@ NS ns1\nns1 A 192.0.2.1\n"
+                                         "www 7200 A 192.0.2.2\n")
+    config = {"server": base_server(), "zones": {"example.test": {"file": "db.example"}}}
+    cfg = write_config(tmp_path / "nanodns.json", config)
+    p = run_cli("check", cfg, cwd="/")
+    assert p.returncode == 0 and not p.stderr, p.stderr
+    with running_server(config, tmp_path) as srv:
+        assert srv.query("ns1.example.test", "A").answer[0].ttl == 3600
+        assert srv.query("www.example.test", "A").answer[0].ttl == 7200
+
+
 def test_serves_file_and_json_records(tmp_path):
     (tmp_path / "db.example").write_text(ZONE)
     config = {"server": base_server(),

@@ -949,21 +949,23 @@ static void test_include(void **state)
                         "  TXT \"same owner\"\n");
     struct dns_zonefile_opts o = {0};
     assert_int_equal(parse_file(top, &o), 0);
+    /* The origin is the includer's again after the included file, but its $TTL
+     * stays in force (BIND, NSD; checked with named-compilezone). */
     RECS("D/main.zone:3 www.example.com. 300 A 192.0.2.1",
          "D/sub/inc.zone:1 inc.example.com. 300 A 192.0.2.10",
          "D/sub/inc.zone:4 x.changed.test. 60 A 192.0.2.11",
          "D/sub/inc.zone:5 x.changed.test. 60 TXT \"same owner\"",
-         "D/main.zone:5 after.example.com. 300 A 192.0.2.2",
-         "D/sub/inc.zone:1 inc.other.example. 300 A 192.0.2.10",
+         "D/main.zone:5 after.example.com. 60 A 192.0.2.2",
+         "D/sub/inc.zone:1 inc.other.example. 60 A 192.0.2.10",
          "D/sub/inc.zone:4 x.changed.test. 60 A 192.0.2.11",
          "D/sub/inc.zone:5 x.changed.test. 60 TXT \"same owner\"",
-         "D/sub/inc.zone:1 inc.rel.example.com. 300 A 192.0.2.10",
+         "D/sub/inc.zone:1 inc.rel.example.com. 60 A 192.0.2.10",
          "D/sub/inc.zone:4 x.changed.test. 60 A 192.0.2.11",
          "D/sub/inc.zone:5 x.changed.test. 60 TXT \"same owner\"",
-         "D/main.zone:8 last.example.com. 300 A 192.0.2.3");
+         "D/main.zone:8 last.example.com. 60 A 192.0.2.3");
     NO_MSGS();
 
-    /* Nor does the last explicit TTL; a stop in the included file stops
+    /* So does the last explicit TTL (BIND); a stop in the included file stops
      * everything. */
     const char *top2 = put("main2.zone", "a 100 A 192.0.2.1\n"
                                          "$INCLUDE inc2.zone\n"
@@ -976,10 +978,10 @@ static void test_include(void **state)
     RECS("D/main2.zone:1 a.example.com. 100 A 192.0.2.1",
          "D/inc2.zone:1 b.example.com. 200 A 192.0.2.2",
          "D/inc2.zone:2 b.example.com. 200 A 192.0.2.12",
-         "D/main2.zone:3 c.example.com. 100 A 192.0.2.3",
+         "D/main2.zone:3 c.example.com. 200 A 192.0.2.3",
          "D/inc2.zone:1 b.example.com. 200 A 192.0.2.2",
          "D/inc2.zone:2 b.example.com. 200 A 192.0.2.12",
-         "D/main2.zone:5 d.example.com. 100 A 192.0.2.4");
+         "D/main2.zone:5 d.example.com. 200 A 192.0.2.4");
     stop_after = 3;
     stop_value = 9;
     assert_int_equal(parse_file(top2, &o), 9);
@@ -996,6 +998,76 @@ static void test_include(void **state)
     assert_int_equal(parse_file(top3, &o), ERR_SYNTAX);
     RECS("D/main3.zone:2 a.example.com. 300 A 192.0.2.1");
     MSGS("E D/inc3.zone:1:3: missing owner name");
+}
+
+/* A header file with $TTL and the SOA: its $TTL (or the last TTL, or the SOA
+ * minimum it took as $TTL) stays in force in the including file, as in BIND
+ * and NSD, while the origin and the previous owner are the includer's again
+ * (RFC 1035 5.1). The TTLs are the ones named-compilezone gives. */
+static void test_include_ttl(void **state)
+{
+    (void)state;
+    put("head.inc", "$TTL 3600\n"
+                    "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n");
+    const char *top = put("main.zone", "$INCLUDE head.inc\n"
+                                       "@ IN NS ns1\n"
+                                       "ns1 IN A 192.0.2.1\n"
+                                       "www 7200 IN A 192.0.2.2\n"
+                                       "  IN AAAA 2001:db8::2\n");
+    struct dns_zonefile_opts o = {0};
+    assert_int_equal(parse_file(top, &o), 0);
+    RECS("D/head.inc:2 example.com. 3600 SOA ns1.example.com. hostmaster.example.com. 1 7200 "
+         "3600 1209600 300",
+         "D/main.zone:2 example.com. 3600 NS ns1.example.com.",
+         "D/main.zone:3 ns1.example.com. 3600 A 192.0.2.1",
+         "D/main.zone:4 www.example.com. 7200 A 192.0.2.2",
+         "D/main.zone:5 www.example.com. 3600 AAAA 2001:db8::2");
+    NO_MSGS();
+
+    /* The $ORIGIN of the included file does not stay, its $TTL does. */
+    put("o.inc", "$ORIGIN sub.example.com.\n"
+                 "$TTL 3600\n"
+                 "x A 192.0.2.7\n");
+    top = put("o.zone", "$TTL 5\n"
+                        "$INCLUDE o.inc\n"
+                        "y A 192.0.2.8\n");
+    assert_int_equal(parse_file(top, &o), 0);
+    RECS("D/o.inc:3 x.sub.example.com. 3600 A 192.0.2.7",
+         "D/o.zone:3 y.example.com. 3600 A 192.0.2.8");
+    NO_MSGS();
+
+    /* Without $TTL: the last explicit TTL, or the SOA minimum taken as $TTL. */
+    put("last.inc", "@ 600 IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n");
+    top = put("last.zone", "$INCLUDE last.inc\n"
+                           "@ IN NS ns1\n");
+    assert_int_equal(parse_file(top, &o), 0);
+    RECS("D/last.inc:1 example.com. 600 SOA ns1.example.com. hostmaster.example.com. 1 7200 "
+         "3600 1209600 300",
+         "D/last.zone:2 example.com. 600 NS ns1.example.com.");
+    NO_MSGS();
+    put("min.inc", "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n");
+    top = put("min.zone", "$INCLUDE min.inc\n"
+                          "@ IN NS ns1\n");
+    assert_int_equal(parse_file(top, &o), 0);
+    RECS("D/min.inc:1 example.com. 300 SOA ns1.example.com. hostmaster.example.com. 1 7200 "
+         "3600 1209600 300",
+         "D/min.zone:2 example.com. 300 NS ns1.example.com.");
+    MSGS("W D/min.inc:1:45: no TTL given; using the SOA minimum 300");
+
+    /* Through two levels, and a $TTL of the includer after it wins again. */
+    put("deep2.inc", "$TTL 77\n");
+    put("deep1.inc", "$INCLUDE deep2.inc\n");
+    top = put("deep.zone", "$TTL 5\n"
+                           "a A 192.0.2.1\n"
+                           "$INCLUDE deep1.inc\n"
+                           "b A 192.0.2.2\n"
+                           "$TTL 9\n"
+                           "c A 192.0.2.3\n");
+    assert_int_equal(parse_file(top, &o), 0);
+    RECS("D/deep.zone:2 a.example.com. 5 A 192.0.2.1",
+         "D/deep.zone:4 b.example.com. 77 A 192.0.2.2",
+         "D/deep.zone:6 c.example.com. 9 A 192.0.2.3");
+    NO_MSGS();
 }
 
 static void test_include_relative(void **state)
@@ -1446,13 +1518,14 @@ static void test_data_zones(void **state)
     struct dns_zonefile_opts o = {.origin = edge};
     assert_int_equal(parse_file("tests/data/zones/edge.test.zone", &o), 0);
     NO_MSGS();
-    /* 40 records, 2 in the included file (with its own $TTL), then one more. */
+    /* 40 records, 2 in the included file (with its own $TTL), then one more, which
+     * still has that $TTL (BIND and NSD). */
     assert_int_equal(nrec, 43);
     assert_string_equal(recs[40], "tests/data/zones/edge-include.zone:3 inc.edge.test. 60 A "
                                   "192.0.2.60");
     assert_string_equal(recs[41], "tests/data/zones/edge-include.zone:4 one.inc.edge.test. 60 A "
                                   "192.0.2.61");
-    assert_string_equal(recs[42], "tests/data/zones/edge.test.zone:52 after.edge.test. 3600 A "
+    assert_string_equal(recs[42], "tests/data/zones/edge.test.zone:52 after.edge.test. 60 A "
                                   "192.0.2.99");
 
     static const uint8_t gen[] = "\3gen\4test";
@@ -1488,6 +1561,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_columns, files_setup, files_teardown),
         cmocka_unit_test(test_rr_stop),
         cmocka_unit_test_setup_teardown(test_include, files_setup, files_teardown),
+        cmocka_unit_test_setup_teardown(test_include_ttl, files_setup, files_teardown),
         cmocka_unit_test_setup_teardown(test_include_relative, files_setup, files_teardown),
         cmocka_unit_test_setup_teardown(test_include_errors, files_setup, files_teardown),
         cmocka_unit_test_setup_teardown(test_include_depth, files_setup, files_teardown),
