@@ -492,24 +492,17 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
         r2_done(res, DNS_RCODE_FORMERR, "malformed header");
         return;
     }
-    if (h.qdcount != 1)
-        {
-        r2_done(res, DNS_RCODE_FORMERR, "the zone section must hold one zone");
-        return;
-    }
-    struct dns_question z;
-    if (dns_msg_question(&c, &z))
-        {
-        r2_done(res, DNS_RCODE_FORMERR, "malformed zone section");
-        return;
-    }
-    res->zone_ok = true;
-    res->zone_end = c.pos;
-    dns_name_copy_lower(res->apex, z.name);
-    if (z.qtype != DNS_TYPE_SOA)
-        {
-        r2_done(res, DNS_RCODE_FORMERR, "the zone section's type is not SOA");
-        return;
+    /* A zone section of the wrong size or type is FORMERR, but only after the TSIG check:
+     * the reply to a signed request is signed whatever its RCODE (RFC 8945 5.3). */
+    struct dns_question z = {0};
+    if (h.qdcount == 1) {
+        if (dns_msg_question(&c, &z)) {
+            r2_done(res, DNS_RCODE_FORMERR, "malformed zone section");
+            return;
+        }
+        res->zone_ok = true;
+        res->zone_end = c.pos;
+        dns_name_copy_lower(res->apex, z.name);
     }
 
     /* TSIG first: every reply to a signed request is signed (or says why not). */
@@ -555,6 +548,14 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
     }
         /* The rest of the message is read without the TSIG RR. */
         h.arcount--;
+    }
+    if (h.qdcount != 1) {
+        r2_done(res, DNS_RCODE_FORMERR, "the zone section must hold one zone");
+        return;
+    }
+    if (z.qtype != DNS_TYPE_SOA) {
+        r2_done(res, DNS_RCODE_FORMERR, "the zone section's type is not SOA");
+        return;
     }
 
     /* The zone: one we serve, by its apex. */

@@ -378,3 +378,23 @@ def test_kill_9_during_a_stream_of_updates(node):
     for i in acked:
         assert node.values("h%d.key.test" % i, "A") == ["192.0.2.%d" % (i % 250 + 1)], i
     assert node.serial("key.test") >= 10 + len(acked)
+
+
+
+@pytest.mark.parametrize("zone", ["type-a", "none"])
+def test_formerr_for_the_zone_section_is_signed(node, zone):
+    # RFC 8945 5.3: the reply to a signed request that verified is signed, FORMERR too
+    q = dns.message.make_query("key.test", "A")
+    q.set_opcode(dns.opcode.UPDATE)
+    if zone == "none":
+        q.question = []
+    q.use_tsig(KEYRING, keyname="k1.", algorithm=dns.tsig.HMAC_SHA256)
+    data = node.srv.udp_raw(q.to_wire())
+    flags, arcount = struct.unpack("!H", data[2:4])[0], struct.unpack("!H", data[10:12])[0]
+    assert flags & 0xF == dns.rcode.FORMERR and arcount == 1
+    if zone == "type-a":  # dnspython parses no UPDATE whose zone is not SOA: the MAC is there
+        assert data[-40:-38] == struct.pack("!H", 32) and data[-6:] == data[:2] + b"\0" * 4
+        return
+    # dnspython checks the reply's MAC over the request's while it parses
+    r = dns.message.from_wire(data, keyring=KEYRING, request_mac=q.mac)
+    assert r.had_tsig and r.rcode() == dns.rcode.FORMERR
