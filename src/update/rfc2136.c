@@ -471,6 +471,27 @@ static uint16_t r2_apply(const struct rfc2136_ctx *x, const uint8_t *msg, size_t
     return DNS_RCODE_NOERROR;
 }
 
+/* Does a touched set hold what is served now (the same TTL and RRs, or nothing)? An update
+ * can come back to it, as a CNAME replaced by itself or an add undone by a delete. */
+static bool r2_same_as_served(const struct snap *s, const struct rfc2136_set *st)
+{
+    const struct zone_node *n = zone_tree_get(&s->names, st->owner, dns_name_len(st->owner));
+    const struct zone_rrset *rs = n ? zone_node_rrset(n, st->type) : NULL;
+    if (!rs || !rs->count)
+        return st->count == 0;
+    if (rs->count != st->count || rs->ttl != st->ttl)
+        return false;
+    const uint8_t *p = rs->rdata;
+    for (uint16_t k = 0; k < rs->count; k++) {
+        const uint8_t *rd;
+        uint16_t l;
+        p = zone_rdata_next(p, &rd, &l);
+        if (r2_find_rr(st, rd, l) < 0)
+            return false;
+    }
+    return true;
+}
+
 static const struct conf_tsig_key *r2_key(const struct conf *c, const uint8_t *name)
 {
     for (size_t i = 0; i < c->ntsig_keys; i++)
@@ -607,7 +628,7 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
     size_t nchanged = 0;
     for (size_t i = 0; i < res->nsets; i++) {
         struct rfc2136_set *st = &res->sets[i];
-        if (!st->changed)
+        if (!st->changed || r2_same_as_served(x->snap, st))
             continue;
         ch->sets[ch->nsets++] = (struct dyn_rrset){.owner = st->owner, .type = st->type,
                                                    .ttl = st->ttl, .count = st->count,

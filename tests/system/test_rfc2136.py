@@ -398,3 +398,26 @@ def test_formerr_for_the_zone_section_is_signed(node, zone):
     # dnspython checks the reply's MAC over the request's while it parses
     r = dns.message.from_wire(data, keyring=KEYRING, request_mac=q.mac)
     assert r.had_tsig and r.rcode() == dns.rcode.FORMERR
+
+
+def test_an_update_that_changes_nothing_keeps_the_serial(node):
+    # as BIND: the serial moves only when the zone's data does (RFC 2136 3.6)
+    u = upd("key.test")
+    u.add("alias.key.test.", 300, "CNAME", "www.key.test.")   # the CNAME replaced by itself
+    assert node.send(u).rcode() == dns.rcode.NOERROR
+    u = upd("key.test")
+    u.add("n.key.test.", 60, "A", "192.0.2.3")                 # added, then deleted
+    u.delete("n.key.test.", "A")
+    assert node.send(u).rcode() == dns.rcode.NOERROR
+    u = upd("key.test")
+    u.delete("www.key.test.", "A")                            # deleted, then put back
+    u.add("www.key.test.", 300, "A", "10.0.0.2")
+    u.add("www.key.test.", 300, "A", "10.0.0.1")
+    assert node.send(u).rcode() == dns.rcode.NOERROR
+    assert node.serial("key.test") == 10
+    assert node.values("n.key.test", "A") == "NXDOMAIN"
+    assert node.values("www.key.test", "A") == ["10.0.0.1", "10.0.0.2"]
+    u = upd("key.test")
+    u.add("alias.key.test.", 60, "CNAME", "www.key.test.")    # a new TTL is a change
+    assert node.send(u).rcode() == dns.rcode.NOERROR
+    assert node.serial("key.test") == 11
