@@ -583,7 +583,8 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
     bool served = false;
     for (size_t i = 0; x->snap && i < x->snap->nzones && !served; i++)
         served = dns_name_equal(x->snap->zones[i].apex, res->apex);
-    if (!served || (z.qclass != DNS_CLASS_IN && z.qclass != DNS_CLASS_ANY))
+    /* ZCLASS is the zone's class (RFC 2136 2.3): our zones are IN, and ANY names none. */
+    if (!served || z.qclass != DNS_CLASS_IN)
         {
         r2_done(res, DNS_RCODE_NOTAUTH, "not a zone of ours");
         return;

@@ -421,3 +421,17 @@ def test_an_update_that_changes_nothing_keeps_the_serial(node):
     u.add("alias.key.test.", 60, "CNAME", "www.key.test.")    # a new TTL is a change
     assert node.send(u).rcode() == dns.rcode.NOERROR
     assert node.serial("key.test") == 11
+
+
+def test_zone_class_any_is_notauth(node):
+    # RFC 2136 3.1.1: ZNAME and ZCLASS must name a zone of ours, else NOTAUTH; ours are IN
+    u = upd("open.test", None)
+    u.add("x.open.test.", 300, "A", "192.0.2.1")
+    wire = bytearray(u.to_wire())
+    at = 12 + len(dns.name.from_text("open.test.").to_wire()) + 2
+    assert wire[at:at + 2] == struct.pack("!H", 1)
+    wire[at:at + 2] = struct.pack("!H", 255)                  # ZCLASS ANY
+    data = node.srv.udp_raw(bytes(wire))
+    assert struct.unpack("!H", data[2:4])[0] & 0xF == dns.rcode.NOTAUTH
+    assert node.values("x.open.test", "A") == "NXDOMAIN"
+    assert node.serial("open.test") == 20
