@@ -15,6 +15,8 @@
 #include "util/err.h"
 #include "util/wbuf.h"
 
+#define R2_ANSWER_ROOM 512 /* header, question and OPT of an answer */
+
 /* A touched RRset: what it holds now, RRs as [u16 length][bytes] back to back. */
 struct rfc2136_set {
     uint8_t owner[DNS_NAME_MAXLEN]; /* lower case */
@@ -113,7 +115,11 @@ static int r2_add_rr(struct rfc2136_set *st, const uint8_t *rd, size_t len, uint
     st->ttl = ttl;
     if (r2_find_rr(st, rd, len) >= 0)
         return 0;
-    if (st->count == UINT16_MAX || st->rdlen + 2 + len > 65535u * 4)
+    /* The RRset must fit in one answer: each RR costs its RDATA, its length and 10 bytes of
+     * owner pointer, type, class and TTL; R2_ANSWER_ROOM is left for the header, question
+     * and OPT. A larger RRset could be stored but never served, not even over TCP. */
+    if (st->count == UINT16_MAX ||
+        st->rdlen + 2 + len + 10u * ((size_t)st->count + 1) > 65535u - R2_ANSWER_ROOM)
         return ERR_LIMIT;
     if (st->rdlen + 2 + len > st->rdcap) {
         size_t cap = (st->rdlen + 2 + len) * 2;
@@ -621,7 +627,7 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
     rc = r2_apply(x, msg, len, upd, h.nscount, res, zclass, &new_serial, &soa_set);
     if (rc)
         {
-        r2_done(res, rc, rc == DNS_RCODE_SERVFAIL ? "too many RRsets" : "bad update");
+        r2_done(res, rc, rc == DNS_RCODE_SERVFAIL ? "too many RRsets, or an RRset too large" : "bad update");
         return;
     }
 

@@ -10,6 +10,7 @@ import threading
 import time
 from unittest import mock
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.opcode
@@ -435,3 +436,18 @@ def test_zone_class_any_is_notauth(node):
     assert struct.unpack("!H", data[2:4])[0] & 0xF == dns.rcode.NOTAUTH
     assert node.values("x.open.test", "A") == "NXDOMAIN"
     assert node.serial("open.test") == 20
+
+
+def test_an_rrset_too_large_to_answer_is_refused(node):
+    # two updates of 200 TXT RRs of 250 bytes: the RRset would exceed any DNS message and
+    # could never be answered, even over TCP; the second update fails and changes nothing
+    def txts(part):
+        u = upd("key.test")
+        for i in range(200):
+            u.add("big.key.test.", 300, "TXT", '"%d-%03d%s"' % (part, i, "x" * 245))
+        return node.send(u, tcp=True).rcode()
+    assert txts(0) == dns.rcode.NOERROR
+    assert txts(1) == dns.rcode.SERVFAIL
+    assert node.serial("key.test") == 11
+    m = node.srv.query("big.key.test", "TXT", tcp=True)
+    assert not m.flags & dns.flags.TC and len(only_rrset(m.answer, "big.key.test.", "TXT")) == 200
