@@ -51,6 +51,13 @@ static const struct zone_node *r2_node(const struct snap *s, const uint8_t *name
     return zone_tree_get(&s->names, low, n);
 }
 
+/* The served RRset of name/type, or NULL. */
+static const struct zone_rrset *r2_served(const struct snap *s, const uint8_t *name, uint16_t type)
+{
+    const struct zone_node *n = r2_node(s, name);
+    return n ? zone_node_rrset(n, type) : NULL;
+}
+
 /* The touched RRset of owner/type, taken from the served data the first time. NULL when out
  * of memory or past DYN_CHANGE_MAX sets. */
 static struct rfc2136_set *r2_set(struct rfc2136_result *res, const struct snap *s,
@@ -72,8 +79,7 @@ static struct rfc2136_set *r2_set(struct rfc2136_result *res, const struct snap 
     memset(st, 0, sizeof(*st));
     dns_name_copy_lower(st->owner, low);
     st->type = type;
-    const struct zone_node *n = r2_node(s, low);
-    const struct zone_rrset *rs = n ? zone_node_rrset(n, type) : NULL;
+    const struct zone_rrset *rs = r2_served(s, low, type);
     if (rs) {
         const uint8_t *p = rs->rdata;
         for (uint16_t k = 0; k < rs->count; k++) {
@@ -167,8 +173,8 @@ static bool r2_name_in_use(struct rfc2136_result *res, const struct snap *s, con
     for (uint16_t i = 0; n && i < n->nrrsets; i++) {
         bool touched = false;
         for (size_t k = 0; k < res->nsets && !touched; k++)
-            touched = res->sets[k].type == n->rrsets[i].type &&
-                      dns_name_equal(res->sets[k].owner, low);
+            touched =
+                res->sets[k].type == n->rrsets[i].type && dns_name_equal(res->sets[k].owner, low);
         if (!touched)
             return true;
     }
@@ -186,8 +192,7 @@ static bool r2_has_type(struct rfc2136_result *res, const struct snap *s, const 
     for (size_t k = 0; k < res->nsets; k++)
         if (res->sets[k].type == type && dns_name_equal(res->sets[k].owner, low))
             return res->sets[k].count > 0;
-    const struct zone_node *n = r2_node(s, low);
-    const struct zone_rrset *rs = n ? zone_node_rrset(n, type) : NULL;
+    const struct zone_rrset *rs = r2_served(s, low, type);
     return rs && rs->count;
 }
 
@@ -241,7 +246,8 @@ static bool r2_allowed(const struct rfc2136_ctx *x, const struct rfc2136_result 
             continue;
         }
         struct cidr c;
-        if (x->peer && cidr_parse(e, &c) == 0 && cidr_match(&c, 1, (const struct sockaddr *)x->peer))
+        if (x->peer && cidr_parse(e, &c) == 0 &&
+            cidr_match(&c, 1, (const struct sockaddr *)x->peer))
             return true;
     }
     return false;
@@ -393,8 +399,8 @@ static uint16_t r2_prescan(const uint8_t *msg, size_t len, size_t start, unsigne
 }
 
 /* RFC 2136 3.4.2: the update section. Returns an RCODE. */
-static uint16_t r2_apply(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len,
-                         size_t start, unsigned n, struct rfc2136_result *res, uint16_t zclass,
+static uint16_t r2_apply(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len, size_t start,
+                         unsigned n, struct rfc2136_result *res, uint16_t zclass,
                          uint32_t *new_serial, bool *soa_set)
 {
     static uint8_t rd[65535];
@@ -448,8 +454,8 @@ static uint16_t r2_apply(const struct rfc2136_ctx *x, const uint8_t *msg, size_t
                 }
                 for (size_t k = 0; k < res->nsets; k++)
                     if (dns_name_equal(res->sets[k].owner, low) &&
-                        !(apex && (res->sets[k].type == DNS_TYPE_SOA ||
-                                   res->sets[k].type == DNS_TYPE_NS)))
+                        !(apex &&
+                          (res->sets[k].type == DNS_TYPE_SOA || res->sets[k].type == DNS_TYPE_NS)))
                         r2_clear(&res->sets[k]);
                 continue;
             }
@@ -481,8 +487,7 @@ static uint16_t r2_apply(const struct rfc2136_ctx *x, const uint8_t *msg, size_t
  * can come back to it, as a CNAME replaced by itself or an add undone by a delete. */
 static bool r2_same_as_served(const struct snap *s, const struct rfc2136_set *st)
 {
-    const struct zone_node *n = zone_tree_get(&s->names, st->owner, dns_name_len(st->owner));
-    const struct zone_rrset *rs = n ? zone_node_rrset(n, st->type) : NULL;
+    const struct zone_rrset *rs = r2_served(s, st->owner, st->type);
     if (!rs || !rs->count)
         return st->count == 0;
     if (rs->count != st->count || rs->ttl != st->ttl)
@@ -514,8 +519,7 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
     struct cursor c;
     cursor_init(&c, msg, len);
     struct dns_header h;
-    if (len < DNS_HDR_LEN || dns_msg_header(&c, &h))
-        {
+    if (len < DNS_HDR_LEN || dns_msg_header(&c, &h)) {
         r2_done(res, DNS_RCODE_FORMERR, "malformed header");
         return;
     }
@@ -534,8 +538,7 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
 
     /* TSIG first: every reply to a signed request is signed (or says why not). */
     bool found = false;
-    if (dns_tsig_find(msg, len, &res->tsig, &found) < 0)
-        {
+    if (dns_tsig_find(msg, len, &res->tsig, &found) < 0) {
         r2_done(res, DNS_RCODE_FORMERR, "malformed TSIG");
         return;
     }
@@ -548,31 +551,32 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
                 [CONF_TSIG_HMAC_SHA256] = DNS_TSIG_HMAC_SHA256,
                 [CONF_TSIG_HMAC_SHA512] = DNS_TSIG_HMAC_SHA512,
             };
-            res->key = (struct dns_tsig_key){.name = k->wire, .alg = algs[k->alg],
-                                             .secret = k->secret, .secret_len = k->secret_len};
+            res->key = (struct dns_tsig_key){.name = k->wire,
+                                             .alg = algs[k->alg],
+                                             .secret = k->secret,
+                                             .secret_len = k->secret_len};
             res->have_key = true;
         }
         uint16_t terr = 0;
-        if (dns_tsig_verify(msg, len, &res->tsig, k ? &res->key : NULL, NULL, 0,
-                            (uint64_t)x->now, &terr) < 0) {
+        if (dns_tsig_verify(msg, len, &res->tsig, k ? &res->key : NULL, NULL, 0, (uint64_t)x->now,
+                            &terr) < 0) {
             res->signed_req = false;
             {
-        r2_done(res, DNS_RCODE_FORMERR, "malformed TSIG");
-        return;
-    }
+                r2_done(res, DNS_RCODE_FORMERR, "malformed TSIG");
+                return;
+            }
         }
         res->tsig_error = terr;
         if (terr == DNS_TSIG_BADKEY)
             res->have_key = false;
-        if (terr)
-            {
-        r2_done(res, DNS_RCODE_NOTAUTH,
-                           terr == DNS_TSIG_BADKEY    ? "TSIG: unknown key (BADKEY)"
-                           : terr == DNS_TSIG_BADSIG  ? "TSIG: bad signature (BADSIG)"
-                           : terr == DNS_TSIG_BADTIME ? "TSIG: time outside the fudge (BADTIME)"
-                                                      : "TSIG: truncated MAC (BADTRUNC)");
-        return;
-    }
+        if (terr) {
+            r2_done(res, DNS_RCODE_NOTAUTH,
+                    terr == DNS_TSIG_BADKEY    ? "TSIG: unknown key (BADKEY)"
+                    : terr == DNS_TSIG_BADSIG  ? "TSIG: bad signature (BADSIG)"
+                    : terr == DNS_TSIG_BADTIME ? "TSIG: time outside the fudge (BADTIME)"
+                                               : "TSIG: truncated MAC (BADTRUNC)");
+            return;
+        }
         /* The rest of the message is read without the TSIG RR. */
         h.arcount--;
     }
@@ -590,44 +594,39 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
     for (size_t i = 0; x->snap && i < x->snap->nzones && !served; i++)
         served = dns_name_equal(x->snap->zones[i].apex, res->apex);
     /* ZCLASS is the zone's class (RFC 2136 2.3): our zones are IN, and ANY names none. */
-    if (!served || z.qclass != DNS_CLASS_IN)
-        {
+    if (!served || z.qclass != DNS_CLASS_IN) {
         r2_done(res, DNS_RCODE_NOTAUTH, "not a zone of ours");
         return;
     }
     uint16_t zclass = DNS_CLASS_IN;
-    if (!r2_allowed(x, res))
-        {
+    if (!r2_allowed(x, res)) {
         r2_done(res, DNS_RCODE_REFUSED,
-                       found ? "not allowed for this key" : "not allowed for this address");
+                found ? "not allowed for this key" : "not allowed for this address");
         return;
     }
 
     uint16_t rc = r2_prereqs(x, msg, len, &c, h.ancount, res, zclass);
-    if (rc)
-        {
+    if (rc) {
         r2_done(res, rc, "prerequisite not met");
         return;
     }
     size_t upd = c.pos;
     rc = r2_prescan(msg, len, upd, h.nscount, res, zclass);
-    if (rc)
-        {
+    if (rc) {
         r2_done(res, rc, "bad update section");
         return;
     }
     uint32_t serial = 0;
-    if (!snap_zone_serial(x->snap, res->apex, &serial))
-        {
+    if (!snap_zone_serial(x->snap, res->apex, &serial)) {
         r2_done(res, DNS_RCODE_SERVFAIL, "the zone has no SOA");
         return;
     }
     uint32_t new_serial = serial;
     bool soa_set = false;
     rc = r2_apply(x, msg, len, upd, h.nscount, res, zclass, &new_serial, &soa_set);
-    if (rc)
-        {
-        r2_done(res, rc, rc == DNS_RCODE_SERVFAIL ? "too many RRsets, or an RRset too large" : "bad update");
+    if (rc) {
+        r2_done(res, rc,
+                rc == DNS_RCODE_SERVFAIL ? "too many RRsets, or an RRset too large" : "bad update");
         return;
     }
 
@@ -637,9 +636,12 @@ void rfc2136_process(const struct rfc2136_ctx *x, const uint8_t *msg, size_t len
         struct rfc2136_set *st = &res->sets[i];
         if (!st->changed || r2_same_as_served(x->snap, st))
             continue;
-        ch->sets[ch->nsets++] = (struct dyn_rrset){.owner = st->owner, .type = st->type,
-                                                   .ttl = st->ttl, .count = st->count,
-                                                   .rdata = st->rd, .rdlen = st->rdlen};
+        ch->sets[ch->nsets++] = (struct dyn_rrset){.owner = st->owner,
+                                                   .type = st->type,
+                                                   .ttl = st->ttl,
+                                                   .count = st->count,
+                                                   .rdata = st->rd,
+                                                   .rdlen = st->rdlen};
         nchanged++;
     }
     res->rcode = DNS_RCODE_NOERROR;
