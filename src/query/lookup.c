@@ -147,12 +147,12 @@ static enum step query__answer_node(struct query *q, const struct zone_node *n,
     return STEP_DONE;
 }
 
-/* RFC 6672 3.2: `name` (length `len`) lies below the DNAME owner `ce`. Writes the DNAME
+/* RFC 6672 3.2: `name` lies below the DNAME owner `ce`. Writes the DNAME
  * and the CNAME synthesized from it (owner `name`, the DNAME's TTL) and returns the new
  * name, built in `buf` (2 bytes of RDATA length, then the name); NULL when the answer is
  * complete: YXDOMAIN for a new name over 255 bytes, or a truncation. */
 static const uint8_t *query__dname(struct query *q, const struct zone_node *ce,
-                                   const struct zone_rrset *dname, const uint8_t *name, size_t len,
+                                   const struct zone_rrset *dname, const uint8_t *name,
                                    uint8_t buf[2 + DNS_NAME_MAXLEN])
 {
     const uint8_t *owner = name; /* the DNAME owner, in the case of the question */
@@ -164,7 +164,7 @@ static const uint8_t *query__dname(struct query *q, const struct zone_node *ce,
     uint16_t tlen;
     zone_rdata_next(dname->rdata, &target, &tlen);
     size_t prefix = (size_t)(owner - name);
-    if (len < ce->name_len || prefix + tlen > DNS_NAME_MAXLEN) {
+    if (prefix + tlen > DNS_NAME_MAXLEN) {
         q->rcode = DNS_RCODE_YXDOMAIN;
         return NULL;
     }
@@ -274,7 +274,7 @@ void query__lookup(struct query *q)
         seen[nseen++] = src;
 
         if (dname) {
-            name = query__dname(q, ce, dname, name, len, synth[hop & 1]);
+            name = query__dname(q, ce, dname, name, synth[hop & 1]);
             if (!name)
                 return;
             continue;
