@@ -46,6 +46,7 @@
 #include "dns/writer.h"
 #include "util/cursor.h"
 #include "zone/snap.h"
+#include "tsan_fail.h"
 
 #define READERS     3
 #define NAMES       24     /* keys: each name with and without DO */
@@ -88,18 +89,6 @@ struct reader {
     struct cache_stats st;
     uint8_t buf[4096];
 };
-
-static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "tsan_cache: FAIL: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 static uint32_t rnd(uint64_t *s)
 {

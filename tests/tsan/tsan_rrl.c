@@ -32,6 +32,7 @@
 #include "dns/name.h"
 #include "net/rrl.h"
 #include "stats/stats.h"
+#include "tsan_fail.h"
 
 #define THREADS 4
 #define ITER    20000 /* per thread and key, phase 1 */
@@ -54,18 +55,6 @@ struct tally {
     uint64_t pass2, drop2, slip2; /* phase 2 */
 };
 static struct tally tallies[THREADS];
-
-static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "tsan_rrl: FAIL: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 static void answer(struct query_info *qi, uint8_t *hdr, const char *name)
 {

@@ -37,6 +37,7 @@
 #include "util/arena.h"
 #include "zone/snap.h"
 #include "zone/zone.h"
+#include "tsan_fail.h"
 
 #define READERS       3
 #define PUBLISHES     1000 /* at most; at least PUBLISHES_MIN, then only within BUDGET_S */
@@ -69,18 +70,6 @@ struct reader {
     uint8_t arena_mem[16384];
     uint8_t resp[4096];
 };
-
-static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "tsan_snap: FAIL: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 static void wname_set(struct wname *n, const char *text)
 {

@@ -26,6 +26,7 @@
 
 #include "dns/dns.h"
 #include "stats/stats.h"
+#include "tsan_fail.h"
 
 #define WRITERS    4
 #define READERS    2
@@ -50,18 +51,6 @@ static pthread_barrier_t start;
 static int writers_done;  /* atomic */
 static uint64_t sums;     /* atomic: stats_sum calls made by the readers */
 static uint64_t partials; /* atomic: sums that saw some but not all of the work */
-
-static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "tsan_stats: FAIL: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 /* What writer `w` counts at step `i`: the same on every run and on every thread that
  * replays it, and spread over every kind of counter. */
