@@ -230,7 +230,8 @@ void query__lookup(struct query *q)
             src = exact;
             sets = exact->rrsets;
             nsets = exact->nrrsets;
-        } else if ((dname = zone_node_rrset(ce, DNS_TYPE_DNAME)) != NULL) {
+        } else if ((ce->flags & ZONE_NODE_DNAME) &&
+                   (dname = zone_node_rrset(ce, DNS_TYPE_DNAME)) != NULL) {
             src = ce;
         } else if ((ce->flags & ZONE_NODE_WILD1) && dns_name_labels(lname) == ce->labels + 1u) {
             src = ce;

@@ -442,6 +442,8 @@ static int zb_link(struct zone_builder *b, struct snap *s)
         const struct zone *z = n->zone;
         if (n->nwild)
             n->flags |= ZONE_NODE_WILD1;
+        if (zone_node_rrset(n, DNS_TYPE_DNAME))
+            n->flags |= ZONE_NODE_DNAME;
         if (dns_name_is_wildcard(n->name)) {
             struct zone_node *parent = zone_tree_get(&s->names, n->name + 2, n->name_len - 2u);
             if (parent)

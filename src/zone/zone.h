@@ -31,6 +31,7 @@ enum zone_node_flags {
     ZONE_NODE_DELEG = 1u << 1,     /* zone cut: an NS RRset below the apex */
     ZONE_NODE_WILDCHILD = 1u << 2, /* "*.<this name>" exists */
     ZONE_NODE_WILD1 = 1u << 3,     /* NanoDNS `wildcard: true` data answers one label below */
+    ZONE_NODE_DNAME = 1u << 4,     /* holds a DNAME: names below it are redirected */
 };
 
 struct zone;
