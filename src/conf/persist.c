@@ -60,7 +60,11 @@ static int persist_dump(json_t *doc, uint8_t **out, size_t *outlen, char *err, s
 static int persist_version_of(json_t *doc, int64_t *version, char *err, size_t cap)
 {
     json_t *server = json_object_get(doc, "server");
-    json_t *v = json_is_object(server) ? json_object_get(server, "config_version") : NULL;
+    if (server && !json_is_object(server)) {
+        persist_err(err, cap, "server: expected an object");
+        return -1;
+    }
+    json_t *v = server ? json_object_get(server, "config_version") : NULL;
     if (!v) {
         *version = 1;
         return 0;
@@ -118,31 +122,33 @@ int conf_peek_version(const uint8_t *raw, size_t len, int64_t *version, char *er
     return r;
 }
 
-/* Makes the node-local keys of `in` those of `mine`; returns whether anything changed. */
-static bool persist_localize(json_t *in, json_t *mine)
+/* Makes the node-local keys of `in` those of `mine` (the `server` of `in` is an object or
+ * absent). Returns 1 when anything changed, 0 when nothing did, -1 when out of memory; a
+ * failure leaves `in` half-done: the caller drops it. */
+static int persist_localize(json_t *in, json_t *mine)
 {
     json_t *ms = json_object_get(mine, "server");
     json_t *is = json_object_get(in, "server");
     if (!json_is_object(ms))
         ms = NULL;
-    bool changed = false;
+    int changed = 0;
     for (const char *const *k = conf_local_keys; *k; k++) {
         json_t *mv = ms ? json_object_get(ms, *k) : NULL;
-        json_t *iv = json_is_object(is) ? json_object_get(is, *k) : NULL;
+        json_t *iv = is ? json_object_get(is, *k) : NULL;
         if (!mv && !iv)
             continue;
         if (mv && iv && json_equal(mv, iv))
             continue;
         if (!mv) {
-            json_object_del(is, *k);
+            if (json_object_del(is, *k))
+                return -1;
         } else {
-            if (!json_is_object(is)) {
-                is = json_object();
-                json_object_set_new(in, "server", is);
-            }
-            json_object_set(is, *k, mv);
+            if (!is && (!(is = json_object()) || json_object_set_new(in, "server", is)))
+                return -1;
+            if (json_object_set(is, *k, mv))
+                return -1;
         }
-        changed = true;
+        changed = 1;
     }
     return changed;
 }
@@ -179,9 +185,15 @@ int conf_from_peer(const uint8_t *body, size_t len, const uint8_t *mine, size_t 
     }
     json_error_t je;
     json_t *my = mine ? json_loadb((const char *)mine, minelen, 0, &je) : NULL;
-    if (json_is_object(my) && persist_localize(doc, my))
-        rewrite = true;
+    int local = json_is_object(my) ? persist_localize(doc, my) : 0;
     json_decref(my);
+    if (local < 0) {
+        json_decref(doc);
+        persist_err(err, errcap, "out of memory");
+        return -1;
+    }
+    if (local)
+        rewrite = true;
     int r = 0;
     if (rewrite) {
         r = persist_dump(doc, out, outlen, err, errcap);

@@ -20,7 +20,8 @@ int conf_set_version(const uint8_t *raw, size_t len, int64_t version, uint8_t **
                      size_t *outlen, char *err, size_t errcap);
 
 /* server.config_version of a document (1 when absent, as NanoDNS); -1 with err set when the
- * body is not a JSON object or the version is not a non-negative integer. */
+ * body is not a JSON object, its `server` is not an object or the version is not a
+ * non-negative integer. */
 int conf_peek_version(const uint8_t *raw, size_t len, int64_t *version, char *err,
                       size_t errcap);
 
@@ -30,7 +31,8 @@ int conf_peek_version(const uint8_t *raw, size_t len, int64_t *version, char *er
  * server.config_version). Then the node-local keys of `mine` replace those of the incoming
  * document (absent in ours: removed). When nothing needs to change the bytes are kept as
  * they came, so every node of a cluster with the same local keys stores the same bytes.
- * Returns 0 with a malloc'ed document and its version, or -1 with err set.
+ * Every other value is the peer's, unchanged. Returns 0 with a malloc'ed document and its
+ * version, or -1 with err set and *out untouched: a body is taken whole or not at all.
  */
 int conf_from_peer(const uint8_t *body, size_t len, const uint8_t *mine, size_t minelen,
                    uint8_t **out, size_t *outlen, int64_t *version, char *err, size_t errcap);

@@ -79,6 +79,11 @@ static void test_peek_version(void **state)
     assert_int_equal(conf_peek_version(S("{\"server\":{\"config_version\":-1}}"), &v, err,
                                        sizeof(err)),
                      -1);
+    /* a server that is no object has no version (the loader rejects it too) */
+    err[0] = 0;
+    assert_int_equal(conf_peek_version(S("{\"server\":[1]}"), &v, err, sizeof(err)), -1);
+    assert_string_equal(err, "server: expected an object");
+    assert_int_equal(conf_peek_version(S("{\"server\":null}"), &v, err, sizeof(err)), -1);
 }
 
 static void test_from_peer(void **state)
@@ -127,6 +132,35 @@ static void test_from_peer(void **state)
                      -1);
 }
 
+/* Found by tests/fuzz/fuzz_sync.c: a peer's `server` that is no object was replaced by one
+ * holding our node-local keys, so a config the loader rejects became one it accepts, with
+ * the peer's server settings silently dropped. It is an error now, and nothing is output. */
+static void test_from_peer_server_not_object(void **state)
+{
+    (void)state;
+    uint8_t *out = NULL;
+    size_t n;
+    int64_t v;
+    char err[256];
+    const char *mine = "{\"server\": {\"port\": 5301}}";
+    const char *bad[] = {"{\"server\": [1, 2], \"records\": []}", "{\"server\": null}",
+                         "{\"server\": \"x\"}",
+                         "{\"config_version\": 3, \"config\": {\"server\": 5}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        assert_int_equal(conf_from_peer(S(bad[i]), S(mine), &out, &n, &v, err, sizeof(err)), -1);
+        assert_null(out);
+        assert_string_equal(err, "server: expected an object");
+    }
+    /* without a server at all, ours brings its local keys */
+    assert_int_equal(
+        conf_from_peer(S("{\"records\": []}"), S(mine), &out, &n, &v, err, sizeof(err)), 0);
+    assert_int_equal(v, 1);
+    char *s = str(out, n);
+    assert_string_equal(s, "{\n  \"records\": [],\n  \"server\": {\n    \"port\": 5301\n  }\n}");
+    free(s);
+}
+
 static void test_checksum(void **state)
 {
     (void)state;
@@ -173,8 +207,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_version), cmocka_unit_test(test_peek_version),
-        cmocka_unit_test(test_from_peer),   cmocka_unit_test(test_checksum),
-        cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_from_peer),   cmocka_unit_test(test_from_peer_server_not_object),
+        cmocka_unit_test(test_checksum),    cmocka_unit_test(test_write_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
