@@ -15,8 +15,12 @@
 const char *const conf_local_keys[] = {"host", "port", "mgmt_host", "mgmt_port", "peers", NULL};
 
 /* 15 significant digits print a hand-written number such as 0.1 as "0.1" (17 would print
- * 0.10000000000000001) and still round-trip every number with up to 15 digits. */
-#define PERSIST_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
+ * 0.10000000000000001) and round-trip every number with up to 15 digits. jansson has one
+ * precision per document, so a document holding a number that needs more (0.1 + 0.2, as a
+ * peer's program may well compute) is printed with as many as the neediest number takes:
+ * a rewrite never changes a value. */
+#define PERSIST_DUMP_INDENT   2
+#define PERSIST_MIN_PRECISION 15
 
 static void persist_err(char *err, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -45,9 +49,39 @@ static json_t *persist_parse(const uint8_t *raw, size_t len, char *err, size_t c
     return doc;
 }
 
+/* The significant digits that print every real of `j` back to the same double (15-17). */
+static int persist_precision(const json_t *j)
+{
+    int p = PERSIST_MIN_PRECISION;
+    if (json_is_real(j)) {
+        double x = json_real_value(j);
+        char buf[40];
+        for (; p < 17; p++) {
+            snprintf(buf, sizeof(buf), "%.*g", p, x);
+            if (strtod(buf, NULL) == x)
+                break;
+        }
+    } else if (json_is_object(j)) {
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)j, k, v)
+        {
+            int q = persist_precision(v);
+            p = q > p ? q : p;
+        }
+    } else if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j) && p < 17; i++) {
+            int q = persist_precision(json_array_get(j, i));
+            p = q > p ? q : p;
+        }
+    }
+    return p;
+}
+
 static int persist_dump(json_t *doc, uint8_t **out, size_t *outlen, char *err, size_t cap)
 {
-    char *s = json_dumps(doc, PERSIST_DUMP_FLAGS);
+    char *s = json_dumps(doc, JSON_INDENT(PERSIST_DUMP_INDENT) |
+                                  JSON_REAL_PRECISION(persist_precision(doc)));
     if (!s) {
         persist_err(err, cap, "out of memory");
         return -1;

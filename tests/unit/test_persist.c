@@ -161,6 +161,39 @@ static void test_from_peer_server_not_object(void **state)
     free(s);
 }
 
+/* Found by tests/fuzz/fuzz_sync.c: rewritten documents printed every number with 15
+ * significant digits, so 0.30000000000000004 (0.1 + 0.2 in a peer's program) came back as
+ * 0.3: a version bump or a peer sync changed a value. Hand-written numbers still print short. */
+static void test_rewrite_keeps_numbers(void **state)
+{
+    (void)state;
+    uint8_t *out;
+    size_t n;
+    int64_t v;
+    char err[256];
+    assert_int_equal(conf_set_version(S("{\"server\": {\"upstream_timeout\": 0.1}}"), 2, &out, &n,
+                                      err, sizeof(err)),
+                     0);
+    char *s = str(out, n);
+    assert_non_null(strstr(s, "\"upstream_timeout\": 0.1,\n"));
+    free(s);
+    assert_int_equal(conf_set_version(S("{\"server\": {\"upstream_timeout\": "
+                                        "0.30000000000000004, \"sync_interval\": 1e300}}"),
+                                      2, &out, &n, err, sizeof(err)),
+                     0);
+    s = str(out, n);
+    assert_non_null(strstr(s, "0.30000000000000004"));
+    free(s);
+    const char *mine = "{\"server\": {\"port\": 5301}}";
+    assert_int_equal(conf_from_peer(S("{\"config_version\": 4, \"config\": {\"server\": "
+                                      "{\"sync_interval\": 12.345678901234567}}}"),
+                                    S(mine), &out, &n, &v, err, sizeof(err)),
+                     0);
+    s = str(out, n);
+    assert_non_null(strstr(s, "12.345678901234567"));
+    free(s);
+}
+
 static void test_checksum(void **state)
 {
     (void)state;
@@ -206,9 +239,13 @@ static void test_write_atomic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_version), cmocka_unit_test(test_peek_version),
-        cmocka_unit_test(test_from_peer),   cmocka_unit_test(test_from_peer_server_not_object),
-        cmocka_unit_test(test_checksum),    cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_set_version),
+        cmocka_unit_test(test_peek_version),
+        cmocka_unit_test(test_from_peer),
+        cmocka_unit_test(test_from_peer_server_not_object),
+        cmocka_unit_test(test_rewrite_keeps_numbers),
+        cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_write_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
