@@ -91,6 +91,12 @@ static int persist_dump(json_t *doc, uint8_t **out, size_t *outlen, char *err, s
     return 0;
 }
 
+static bool persist_version_ok(const json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= 0 &&
+           json_integer_value(v) <= CONF_VERSION_MAX;
+}
+
 static int persist_version_of(json_t *doc, int64_t *version, char *err, size_t cap)
 {
     json_t *server = json_object_get(doc, "server");
@@ -103,8 +109,9 @@ static int persist_version_of(json_t *doc, int64_t *version, char *err, size_t c
         *version = 1;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        persist_err(err, cap, "server.config_version: expected a non-negative integer");
+    if (!persist_version_ok(v)) {
+        persist_err(err, cap, "server.config_version: expected an integer from 0 to %lld",
+                    CONF_VERSION_MAX);
         return -1;
     }
     *version = json_integer_value(v);
@@ -136,6 +143,11 @@ static int persist_put_version(json_t *doc, int64_t version, char *err, size_t c
 int conf_set_version(const uint8_t *raw, size_t len, int64_t version, uint8_t **out,
                      size_t *outlen, char *err, size_t errcap)
 {
+    if (version < 0 || version > CONF_VERSION_MAX) {
+        persist_err(err, errcap, "version %lld is out of range (0 to %lld)", (long long)version,
+                    CONF_VERSION_MAX);
+        return -1;
+    }
     json_t *doc = persist_parse(raw, len, err, errcap);
     if (!doc)
         return -1;
@@ -198,9 +210,10 @@ int conf_from_peer(const uint8_t *body, size_t len, const uint8_t *mine, size_t 
     json_t *cv = json_object_get(doc, "config_version");
     if (json_is_object(inner) && cv) {
         /* The Rust NanoDNS form. */
-        if (!json_is_integer(cv) || json_integer_value(cv) < 0) {
+        if (!persist_version_ok(cv)) {
             json_decref(doc);
-            persist_err(err, errcap, "config_version: expected a non-negative integer");
+            persist_err(err, errcap, "config_version: expected an integer from 0 to %lld",
+                        CONF_VERSION_MAX);
             return -1;
         }
         json_int_t n = json_integer_value(cv);

@@ -11,17 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The highest server.config_version: the largest integer a JSON number carries exactly
+ * (the config schema's bound, conf/schema.c). A version above it is refused everywhere, so
+ * no node ever stores a config that it or its peers could not load again. */
+#define CONF_VERSION_MAX 9007199254740991LL
+
 /* The keys a node keeps as its own when it takes a peer's config. */
 extern const char *const conf_local_keys[];
 
 /* `raw` with server.config_version set to `version` (the `server` object is created when
- * absent). Returns 0 and a malloc'ed document in *out, or -1 with err set. */
+ * absent). Returns 0 and a malloc'ed document in *out, or -1 with err set (also when
+ * `version` is not within 0..CONF_VERSION_MAX). */
 int conf_set_version(const uint8_t *raw, size_t len, int64_t version, uint8_t **out,
                      size_t *outlen, char *err, size_t errcap);
 
 /* server.config_version of a document (1 when absent, as NanoDNS); -1 with err set when the
- * body is not a JSON object, its `server` is not an object or the version is not a
- * non-negative integer. */
+ * body is not a JSON object, its `server` is not an object or the version is not an integer
+ * within 0..CONF_VERSION_MAX. */
 int conf_peek_version(const uint8_t *raw, size_t len, int64_t *version, char *err,
                       size_t errcap);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conf/persist.h"
 #include "util/base64.h"
 #include "util/cidr.h"
 #include "util/log.h"
@@ -235,8 +236,8 @@ const struct conf_opt conf_server_opts[] = {
      "management API port; 0 = off"},
     {"peers", CONF_T_STRLIST, OFF(peers), 0, 0, "[]", true, conf_check_peer,
      "\"host:port\" management addresses of the other nodes"},
-    {"config_version", CONF_T_INT, OFF(config_version), 0, 9007199254740991.0, "1", true, NULL,
-     "replication version, managed by the server"},
+    {"config_version", CONF_T_INT, OFF(config_version), 0, (double)CONF_VERSION_MAX, "1", true,
+     NULL, "replication version, managed by the server"},
     /* nanodns additions */
     {"log_format", CONF_T_STR, OFF(log_format), 0, 0, "\"text\"", true, conf_check_log_format,
      "\"text\" (as NanoDNS) or \"json\" (one JSON object per line)"},

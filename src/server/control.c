@@ -243,6 +243,16 @@ int ctl_load_job(struct ctl_job *j, const uint8_t *buf, size_t len, unsigned htt
     return ctl_load(j, buf, len, http, log);
 }
 
+/* Drops the config a job loaded but must not apply: a job ends with j->nc set only when it
+ * is to be published (ctl_after). */
+static void ctl_drop(struct ctl_job *j)
+{
+    conf_free(j->nc);
+    j->nc = NULL;
+    snap_free(j->ns);
+    j->ns = NULL;
+}
+
 static void ctl_restart_names(struct ctl_job *j)
 {
     j->nrestart = conf_schema_restart_changes(&j->srv->conf->server, &j->nc->server, j->restart,
@@ -308,6 +318,7 @@ static void ctl_work_local(struct ctl_job *j)
     if (conf_set_version(buf, len, v, &bumped, &blen, err, sizeof(err))) {
         free(buf);
         ctl_fail(j, 500, "cannot set the version: %s", err);
+        ctl_drop(j);
         return;
     }
     free(buf);
@@ -358,10 +369,7 @@ static void ctl_work_peer(struct ctl_job *j)
     conf_set_raw(j->nc, buf, len);
     if (srv->path && conf_write_atomic(srv->path, buf, len, err, sizeof(err))) {
         ctl_fail(j, 500, "cannot store the config: %s", err);
-        conf_free(j->nc);
-        j->nc = NULL;
-        snap_free(j->ns);
-        j->ns = NULL;
+        ctl_drop(j);
         return;
     }
     ctl_restart_names(j);

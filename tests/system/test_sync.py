@@ -410,6 +410,35 @@ def test_sync_rust_body_form_stale(nodes):
     assert_untouched(n, before, 4)
 
 
+VERSION_MAX = 2 ** 53 - 1  # the largest config_version (CONF_VERSION_MAX)
+
+
+@pytest.mark.parametrize("form", ["python", "rust"])
+def test_sync_version_over_max_400(nodes, form):
+    """A version no node could load again is refused at once, whatever the body's form."""
+    n = single(nodes, version=2)
+    before = n.file_bytes()
+    cfg = json.loads(peer_body(n, "10.3.8.8", VERSION_MAX + 1))
+    if form == "rust":
+        del cfg["server"]["config_version"]
+        cfg = {"config_version": VERSION_MAX + 1, "config": cfg}
+    assert "config_version" in assert_error(n.sync(dump(cfg)), 400)["error"]
+    assert_untouched(n, before, 2)
+
+
+def test_reload_at_max_version_applies_nothing(nodes):
+    """A node at the last version cannot bump it: the reload fails whole, and the edited file
+    is neither applied nor rewritten."""
+    n = single(nodes)
+    assert assert_json(n.sync(peer_body(n, "10.3.9.9", VERSION_MAX)), 200)["version"] \
+        == VERSION_MAX
+    edited = n.write(with_value(n.file_json(), "10.3.9.10"))
+    assert "out of range" in assert_error(n.post("/reload"), 500)["error"]
+    assert n.file_bytes() == edited
+    assert n.version() == VERSION_MAX
+    assert n.answer() == ["10.3.9.9"]
+
+
 def test_sync_keeps_node_local_keys(nodes):
     n = single(nodes, peers=["127.0.0.1:%d" % dead_port()])
     mine = n.file_json()["server"]

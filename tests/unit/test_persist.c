@@ -161,6 +161,48 @@ static void test_from_peer_server_not_object(void **state)
     free(s);
 }
 
+/* Found by tests/fuzz/fuzz_sync.c: a Rust-form body could claim a version above the
+ * config schema's bound (2^53 - 1); conf_from_peer took it, and the document it made could
+ * not be loaded. Worse, a local reload at the bound bumped the file to a version no node can
+ * load. Every entry point refuses such a version now. */
+static void test_version_bound(void **state)
+{
+    (void)state;
+    uint8_t *out = NULL;
+    size_t n;
+    int64_t v;
+    char err[256];
+    assert_int_equal(CONF_VERSION_MAX, 9007199254740991LL);
+    assert_int_equal(conf_peek_version(S("{\"server\":{\"config_version\":9007199254740991}}"), &v,
+                                       err, sizeof(err)),
+                     0);
+    assert_int_equal(v, CONF_VERSION_MAX);
+    assert_int_equal(conf_peek_version(S("{\"server\":{\"config_version\":9007199254740992}}"), &v,
+                                       err, sizeof(err)),
+                     -1);
+    assert_string_equal(err, "server.config_version: expected an integer from 0 to "
+                             "9007199254740991");
+    assert_int_equal(conf_set_version(S("{}"), CONF_VERSION_MAX + 1, &out, &n, err, sizeof(err)),
+                     -1);
+    assert_null(out);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(conf_set_version(S("{}"), -1, &out, &n, err, sizeof(err)), -1);
+    assert_int_equal(conf_set_version(S("{}"), CONF_VERSION_MAX, &out, &n, err, sizeof(err)), 0);
+    free(out);
+    out = NULL;
+    const char *mine = "{\"server\": {\"port\": 5301}}";
+    assert_int_equal(conf_from_peer(S("{\"config_version\": 190071992547409922, \"config\": "
+                                      "{\"records\": []}}"),
+                                    S(mine), &out, &n, &v, err, sizeof(err)),
+                     -1);
+    assert_null(out);
+    assert_string_equal(err, "config_version: expected an integer from 0 to 9007199254740991");
+    assert_int_equal(conf_from_peer(S("{\"server\": {\"config_version\": 9007199254740992}}"),
+                                    S(mine), &out, &n, &v, err, sizeof(err)),
+                     -1);
+    assert_null(out);
+}
+
 /* Found by tests/fuzz/fuzz_sync.c: rewritten documents printed every number with 15
  * significant digits, so 0.30000000000000004 (0.1 + 0.2 in a peer's program) came back as
  * 0.3: a version bump or a peer sync changed a value. Hand-written numbers still print short. */
@@ -239,13 +281,10 @@ static void test_write_atomic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_version),
-        cmocka_unit_test(test_peek_version),
-        cmocka_unit_test(test_from_peer),
-        cmocka_unit_test(test_from_peer_server_not_object),
-        cmocka_unit_test(test_rewrite_keeps_numbers),
-        cmocka_unit_test(test_checksum),
-        cmocka_unit_test(test_write_atomic),
+        cmocka_unit_test(test_set_version),   cmocka_unit_test(test_peek_version),
+        cmocka_unit_test(test_from_peer),     cmocka_unit_test(test_from_peer_server_not_object),
+        cmocka_unit_test(test_version_bound), cmocka_unit_test(test_rewrite_keeps_numbers),
+        cmocka_unit_test(test_checksum),      cmocka_unit_test(test_write_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
