@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/check.h"
 #include "util/err.h"
 
 #define STORE_FORMAT  1u
@@ -296,6 +297,12 @@ int store_open(const char *dir, struct store **out, char *err, size_t errcap)
                   rc == -EWOULDBLOCK ? "in use by another nanodns process" : strerror(-rc));
         goto fail;
     }
+    /* LMDB trusts data.mdb: a damaged one is refused here, before LMDB maps it. */
+    char datapath[4096];
+    snprintf(datapath, sizeof(datapath), "%s/data.mdb", dir);
+    rc = store_check_file(datapath, err, errcap);
+    if (rc < 0)
+        goto fail;
     rc = store_code(mdb_env_create(&s->env));
     if (rc < 0) {
         s->env = NULL;
