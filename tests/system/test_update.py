@@ -181,6 +181,26 @@ def test_changes_survive_restart(node):
     assert node.serial() == 102
 
 
+def test_damaged_store_stops_the_start_and_is_left_as_it_is(node):
+    assert node.update(hostname=HOST, token=TOKEN, ipv4="192.0.2.9")[0] == 200
+    node.srv.assert_clean_exit()
+    data = node.dir / "nanodns-state" / "data.mdb"
+    whole = data.read_bytes()
+    data.write_bytes(whole[:len(whole) // 2])  # cut short, as by a full disk
+    srv = Server(["start", "--config", node.cfg, "--host", "127.0.0.1", "--port", "0"],
+                 cwd=node.dir, wait_listen=False)
+    assert srv.proc.wait(30) != 0
+    srv._err.join(5)
+    assert "Cannot open the dynamic DNS state" in srv.log, srv.log
+    assert "damaged" in srv.log, srv.log
+    assert data.read_bytes() == whole[:len(whole) // 2]
+    # put back whole, the data is all there
+    data.write_bytes(whole)
+    node.start()
+    assert node.addrs(HOST, "A") == ["192.0.2.9"]
+    assert node.serial() == 101
+
+
 def test_kill_9_during_a_stream_of_updates_loses_no_acknowledged_change(node):
     acked = []
     stop = threading.Event()
