@@ -259,12 +259,15 @@ static int chk_walk(struct chk *c, enum chk_kind kind, uint64_t pgno, unsigned l
             size_t clolen = i == 0 ? lolen : ksize, chilen = hilen;
             if (i + 1 < n) {
                 size_t noff = chk_u16(p + CHK_PAGEHDR + 2 * (i + 1));
-                if (noff % 2 || noff < upper || noff + CHK_NODEHDR > c->psize ||
-                    chk_u16(p + noff + 6) > c->psize - noff - CHK_NODEHDR)
+                /* The next key bounds this child: checked before it is compared with. */
+                if (noff % 2 || noff < upper || noff + CHK_NODEHDR > c->psize)
                     return chk_fail(c, "page %llu: node %zu at offset %zu",
                                     (unsigned long long)pgno, i + 1, noff);
-                chi = p + noff + CHK_NODEHDR;
                 chilen = chk_u16(p + noff + 6);
+                if (chilen > c->psize - noff - CHK_NODEHDR || (kind == CHK_FREE && chilen != 8))
+                    return chk_fail(c, "page %llu: node %zu has a key of %zu bytes",
+                                    (unsigned long long)pgno, i + 1, chilen);
+                chi = p + noff + CHK_NODEHDR;
             }
             r = chk_walk(c, kind, child, level + 1, depth, clo, clolen, chi, chilen);
             if (r)
