@@ -34,6 +34,11 @@ static int cache_msg__rewrite(struct cursor *c, const struct dns_header *h, stru
             struct dns_rr rr;
             if (dns_msg_rr(c, &rr))
                 return ERR_FORMAT;
+            /* An extended RCODE (RFC 6891 6.1.3: the OPT TTL's top byte above the header's
+             * four bits) makes the header's RCODE a part of another one (BADVERS is 16,
+             * "NOERROR" in the header): not an answer we can relay. */
+            if (rr.type == DNS_TYPE_OPT && (rr.ttl >> 24) != 0)
+                return ERR_FORMAT;
             if (rr.type == DNS_TYPE_OPT || rr.type == DNS_TYPE_TSIG || rr.type == DNS_TYPE_SIG)
                 continue; /* hop-by-hop: never relayed */
             struct cursor rc = *c;

@@ -204,6 +204,13 @@ static void test_msg_rejects(void **state)
     reply[2] &= 0x7f; /* not a response */
     assert_int_equal(cache_msg_new(reply, len, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
                      ERR_FORMAT);
+    /* an extended RCODE in the OPT: BADVERS (16) has "NOERROR" in the header */
+    len = reply_cname(reply, 99, 600, 300);
+    assert_int_equal(cache_msg_new(reply, len, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m), 0);
+    cache_msg_free(m);
+    reply[len - 11 + 5] = 1;
+    assert_int_equal(cache_msg_new(reply, len, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
+                     ERR_FORMAT);
     /* a compression pointer that points forward */
     len = reply_cname(reply, 99, 600, 300);
     reply[12 + 18 + 4 + 1] = 200;
