@@ -86,19 +86,23 @@ int dns_writer_name(struct dns_writer *dw, const uint8_t *name, bool compress)
     size_t start = w->pos;
     unsigned ncomp0 = dw->ncomp;
     const uint8_t *p = name;
+    size_t len = dns_name_len(name);
 
     while (*p) {
+        size_t rest = len - (size_t)(p - name); /* this suffix's length */
         if (compress) {
             for (unsigned i = 0; i < dw->ncomp; i++) {
-                if (dns_writer__match_at(dw, dw->comp[i], p)) {
+                if (dw->comp_len[i] == rest && dns_writer__match_at(dw, dw->comp[i], p)) {
                     wbuf_u16(w, (uint16_t)(0xc000u | dw->comp[i]));
                     goto done;
                 }
             }
         }
         /* Remember this label position as a future target. */
-        if (w->pos < 0x4000 && dw->ncomp < DNS_WRITER_COMP_MAX)
-            dw->comp[dw->ncomp++] = (uint16_t)w->pos;
+        if (w->pos < 0x4000 && dw->ncomp < DNS_WRITER_COMP_MAX) {
+            dw->comp[dw->ncomp] = (uint16_t)w->pos;
+            dw->comp_len[dw->ncomp++] = (uint8_t)rest;
+        }
         wbuf_bytes(w, p, 1u + *p);
         p += 1u + *p;
     }

@@ -9,7 +9,10 @@
  *
  * Compression (RFC 1035 4.1.4) remembers where names were written, up to
  * DNS_WRITER_COMP_MAX label positions, and points later names at the longest matching
- * suffix. Names are compared case-insensitively. No allocation; any thread.
+ * suffix. Names are compared case-insensitively, and only with targets whose name from there
+ * on has the suffix's length, so that writing a name costs at most one comparison of its
+ * length per target (names from the network can otherwise make it quadratic in labels).
+ * No allocation; any thread.
  */
 
 #include <stdbool.h>
@@ -32,7 +35,8 @@ struct dns_writer {
     size_t cap;         /* size of the buffer */
     uint16_t counts[4]; /* QD, AN, NS, AR */
     unsigned ncomp;
-    uint16_t comp[DNS_WRITER_COMP_MAX]; /* offsets of label starts usable as targets */
+    uint16_t comp[DNS_WRITER_COMP_MAX];    /* offsets of label starts usable as targets */
+    uint8_t comp_len[DNS_WRITER_COMP_MAX]; /* length of the name from each target on */
 };
 
 struct dns_writer_mark {

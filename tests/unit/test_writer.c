@@ -574,6 +574,58 @@ static void test_many_names(void **state)
     }
 }
 
+/* "a.a. ... .a.<end>" with `n` labels "a" (text into out). */
+static void deep_name(char *out, int n, const char *end)
+{
+    out[0] = 0;
+    for (int i = 0; i < n; i++)
+        strcat(out, "a.");
+    strcat(out, end);
+}
+
+/* Long names that differ only in their last label (the ones that made the target search
+ * quadratic in labels): none points at another, while a repeated name and a suffix still
+ * point at the right targets. */
+static void test_deep_names(void **state)
+{
+    (void)state;
+    struct dns_writer dw;
+    start(&dw, sizeof(buf), sizeof(buf), NULL);
+    char name[300], text[300];
+    for (int i = 0; i < 40; i++) {
+        snprintf(text, sizeof(text), "x%02d", i);
+        deep_name(name, 124, text);
+        assert_int_equal(put_a(&dw, DNS_SECTION_ANSWER, name, (uint8_t)i), 0);
+    }
+    size_t at = dns_writer_len(&dw);
+    deep_name(name, 124, "x00"); /* the first again: one pointer */
+    assert_int_equal(put_a(&dw, DNS_SECTION_ANSWER, name, 40), 0);
+    assert_memory_equal(buf + at, "\xc0\x0c", 2);
+    at = dns_writer_len(&dw);
+    /* a suffix of the first (the table holds the first name's first 96 labels) */
+    deep_name(name, 100, "x00");
+    char b[310];
+    snprintf(b, sizeof(b), "b.%s", name);
+    assert_int_equal(put_a(&dw, DNS_SECTION_ANSWER, b, 41), 0);
+    assert_memory_equal(buf + at, "\1b\xc0\x3c", 4); /* 12 + 24 labels "a" */
+    size_t len = dns_writer_finish(&dw);
+    struct dns_header h = check_msg(buf, len);
+    assert_int_equal(h.ancount, 42);
+    for (unsigned i = 0; i < 42; i++) {
+        struct dns_rr rr;
+        char owner[300], want[310];
+        read_rr(buf, len, i, &rr, owner, sizeof(owner));
+        if (i < 41) {
+            snprintf(text, sizeof(text), "x%02u.", i % 40);
+            deep_name(want, 124, text);
+        } else {
+            deep_name(name, 100, "x00.");
+            snprintf(want, sizeof(want), "b.%s", name);
+        }
+        assert_string_equal(owner, want);
+    }
+}
+
 /* Offsets past 0x3fff cannot be pointed at; names there are written in full. */
 static void test_far_names(void **state)
 {
@@ -658,7 +710,7 @@ int main(void)
         cmocka_unit_test(test_limit),          cmocka_unit_test(test_set_limit),
         cmocka_unit_test(test_rollback),       cmocka_unit_test(test_failed_write_forgets_names),
         cmocka_unit_test(test_many_names),     cmocka_unit_test(test_far_names),
-        cmocka_unit_test(test_reader_errors),
+        cmocka_unit_test(test_deep_names),     cmocka_unit_test(test_reader_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
