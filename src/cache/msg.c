@@ -29,6 +29,7 @@ static int cache_msg__rewrite(struct cursor *c, const struct dns_header *h, stru
                                              DNS_SECTION_ADDITIONAL};
     unsigned counts[3] = {h->ancount, h->nscount, h->arcount};
     uint8_t rd[65535];
+    bool opt_seen = false;
     for (int s = 0; s < 3; s++) {
         for (unsigned i = 0; i < counts[s]; i++) {
             struct dns_rr rr;
@@ -39,6 +40,13 @@ static int cache_msg__rewrite(struct cursor *c, const struct dns_header *h, stru
              * "NOERROR" in the header): not an answer we can relay. */
             if (rr.type == DNS_TYPE_OPT && (rr.ttl >> 24) != 0)
                 return ERR_FORMAT;
+            /* One OPT at most, in the additional section, owned by the root (RFC 6891
+             * 6.1.1): anything else is a malformed reply. */
+            if (rr.type == DNS_TYPE_OPT) {
+                if (opt_seen || s != 2 || rr.owner[0] != 0)
+                    return ERR_FORMAT;
+                opt_seen = true;
+            }
             if (rr.type == DNS_TYPE_OPT || rr.type == DNS_TYPE_TSIG || rr.type == DNS_TYPE_SIG)
                 continue; /* hop-by-hop: never relayed */
             struct cursor rc = *c;
@@ -84,7 +92,9 @@ int cache_msg_new(const uint8_t *reply, size_t len, const uint8_t *lname, uint16
     struct dns_header h;
     struct dns_question q;
     cursor_init(&c, reply, len);
-    if (dns_msg_header(&c, &h) || !(h.flags & DNS_FLAG_QR) || h.qdcount != 1 ||
+    /* A truncated reply is never an answer to keep (the forwarder asks again over TCP). */
+    if (dns_msg_header(&c, &h) || !(h.flags & DNS_FLAG_QR) || (h.flags & DNS_FLAG_TC) ||
+        h.qdcount != 1 ||
         DNS_OPCODE(h.flags) != DNS_OPCODE_QUERY || dns_msg_question(&c, &q))
         return ERR_FORMAT;
     if (q.qtype != qtype || q.qclass != qclass || !dns_name_equal(q.name, lname))

@@ -211,6 +211,28 @@ static void test_msg_rejects(void **state)
     reply[len - 11 + 5] = 1;
     assert_int_equal(cache_msg_new(reply, len, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
                      ERR_FORMAT);
+    /* TC set: a truncated reply is not kept */
+    len = reply_cname(reply, 99, 600, 300);
+    reply[2] |= 0x02;
+    assert_int_equal(cache_msg_new(reply, len, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
+                     ERR_FORMAT);
+    /* a second OPT (RFC 6891 6.1.1) */
+    len = reply_cname(reply, 99, 600, 300);
+    memcpy(reply + len, reply + len - 11, 11);
+    reply[11] = 2; /* ARCOUNT */
+    assert_int_equal(cache_msg_new(reply, len + 11, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
+                     ERR_FORMAT);
+    /* an OPT whose owner is not the root: the MX's owner pointer in front of it */
+    len = reply_cname(reply, 99, 600, 300);
+    memmove(reply + len - 10, reply + len - 11, 11);
+    reply[len - 11] = 0xc0, reply[len - 10] = 16;
+    assert_int_equal(cache_msg_new(reply, len + 1, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
+                     ERR_FORMAT);
+    /* an OPT in the authority section */
+    len = reply_cname(reply, 99, 600, 300);
+    reply[9] = 2, reply[11] = 0; /* NSCOUNT 2, ARCOUNT 0: the OPT joins the MX in authority */
+    assert_int_equal(cache_msg_new(reply, len, lname, DNS_TYPE_A, DNS_CLASS_IN, 60, &m),
+                     ERR_FORMAT);
     /* a compression pointer that points forward */
     len = reply_cname(reply, 99, 600, 300);
     reply[12 + 18 + 4 + 1] = 200;
