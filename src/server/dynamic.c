@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ int server_dyn_open(struct server *srv, struct snap **snap)
     const struct conf *c = srv->conf;
     if (!dyn_enabled(c))
         return 0;
-    char err[512];
+    char err[PATH_MAX + 512]; /* the store's messages name its path */
     int r = dyn_open(c->state_path, &srv->dyn, err, sizeof(err));
     if (r) {
         log_error(UPDATE_LOG, "Cannot open the dynamic DNS state: %s", err);
