@@ -16,7 +16,8 @@ samples CPU use (+-50 ms around the end of the warm-up and the start of the tail
 forks and execs an awk), inside a pause (5 or more such answers within 20 answers of each
 other), or alone. Times are approximated as position / answers x run length. The first table's
 last column counts, with one threshold for every server, answers slower than 0.15 ms with no
-other such answer within 3 answers: the part of the tail a server's own code path makes."""
+other such answer within 3 answers: the part of the tail a server's own code path makes.
+When a server has several runs (scripts/bench-lat-ab.sh), a last table gives its medians."""
 
 import glob
 import os
@@ -104,6 +105,7 @@ def main():
           "> 0.15 ms |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     places = []
+    per_server = {}
     for d in sys.argv[1:]:
         for path in sorted(glob.glob(os.path.join(d, "*-lat-*.txt"))):
             lat, secs = latencies(path)
@@ -124,10 +126,21 @@ def main():
                 pct(s, 0.5) * 1e3, pct(s, 0.99) * 1e3, p999 * 1e3, len(ev),
                 sum(e["n"] for e in ev), held, len(tail),
                 ", ".join("%d @ %.1f" % (e["n"], e["max"] * 1e3) for e in worst), lone(lat)))
+            per_server.setdefault(os.path.basename(path).split("-lat-")[0], []).append(
+                (pct(s, 0.5), pct(s, 0.99), p999))
             if secs:
                 places.append((os.path.basename(os.path.normpath(d)),
                                os.path.basename(path).split("-lat-")[0], pct(s, 0.99),
                                p99_places(lat, secs, pct(s, 0.99))))
+    if any(len(v) > 1 for v in per_server.values()):
+        print()
+        print("| server | runs | median p50 ms | median p99 ms | median p99.9 ms | p99 of each run |")
+        print("|---|---:|---:|---:|---:|---|")
+        for server, runs in sorted(per_server.items()):
+            med = [sorted(r[k] for r in runs)[len(runs) // 2] for k in range(3)]
+            print("| %s | %d | %.3f | %.3f | %.3f | %s |" % (
+                server, len(runs), med[0] * 1e3, med[1] * 1e3, med[2] * 1e3,
+                " ".join("%.3f" % (r[1] * 1e3) for r in runs)))
     if places:
         print()
         print("| run | server | p99 ms | answers >= p99 | in run.sh's sampling windows | "
