@@ -102,7 +102,9 @@ void query__put_authority(struct query *q)
 }
 
 /* Adds the A and AAAA RRsets of each collected name that we hold. Inside a zone only
- * authoritative data is used, except that a referral's glue may lie below the cut. */
+ * authoritative data is used, except that a referral carries glue: addresses below its own
+ * cut (in-domain glue, whose absence sets TC: RFC 9471) or below another cut of the same
+ * zone (sibling glue, added when it fits, as Knot and NSD do). */
 void query__put_additional(struct query *q)
 {
     const struct zone_node *done[QUERY_ADDL_MAX];
@@ -113,9 +115,10 @@ void query__put_additional(struct query *q)
         const struct zone_node *n = zone_tree_get(&q->snap->names, lname, len);
         if (!n)
             continue;
-        bool glue = q->referral && dns_name_is_subdomain(n->name, q->referral->name);
+        bool glue = q->referral && n->cut && n->zone == q->referral->zone;
         if (n->cut && !glue)
             continue;
+        bool in_domain = glue && dns_name_is_subdomain(n->name, q->referral->name);
         bool dup = false;
         for (unsigned k = 0; k < ndone; k++)
             dup |= done[k] == n;
@@ -126,7 +129,7 @@ void query__put_additional(struct query *q)
         for (int t = 0; t < 2; t++) {
             const struct zone_rrset *set = zone_node_rrset(n, types[t]);
             if (set && !query__put_rrset(q, DNS_SECTION_ADDITIONAL, n->name, set)) {
-                if (glue)
+                if (in_domain)
                     q->tc = true;
                 return;
             }
