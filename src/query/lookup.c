@@ -194,10 +194,14 @@ void query__lookup(struct query *q)
 {
     const struct snap *s = q->snap;
     const uint8_t *name = q->q.name; /* owner for the answers, case as received */
+    /* The steps taken, for loop protection: a node, and the name it answered for when
+     * it answers for more than one (see below). */
     const struct zone_node *seen[QUERY_CHAIN_MAX];
+    const uint8_t *seen_name[QUERY_CHAIN_MAX];
     unsigned nseen = 0;
     uint8_t lname[DNS_NAME_MAXLEN];
-    uint8_t synth[2][2 + DNS_NAME_MAXLEN]; /* names made by DNAMEs, used in turn */
+    /* Names made by DNAMEs, one per step: seen_name keeps pointing at them. */
+    uint8_t synth[QUERY_CHAIN_MAX][2 + DNS_NAME_MAXLEN];
 
     size_t len = dns_name_copy_lower(lname, name);
     const struct zone_rewrite *rw = query__rewrite(s, lname, len);
@@ -266,17 +270,25 @@ void query__lookup(struct query *q)
             q->aa = true;
             q->outcome = QUERY_OUTCOME_ANSWER;
         }
-        /* CNAME loop protection: stop at a node already visited or after too many. */
+        /* CNAME and DNAME loop protection: stop at a name already answered for, or after
+         * too many steps. A name always leads to the same step, so a node answering for
+         * itself stands for its name; a DNAME or a wildcard answers for many names, so
+         * there the names are compared (a chain may pass one DNAME or wildcard more than
+         * once without a loop). */
+        const uint8_t *many = src == exact ? NULL : name;
         for (unsigned i = 0; i < nseen; i++)
-            if (seen[i] == src && !(src->flags & ZONE_NODE_WILD1))
+            if (seen[i] == src &&
+                (many ? seen_name[i] && dns_name_equal(seen_name[i], many) : !seen_name[i]))
                 return;
         if (nseen == QUERY_CHAIN_MAX)
             return;
-        seen[nseen++] = src;
+        seen[nseen] = src;
+        seen_name[nseen++] = many;
 
         if (dname) {
-            name = query__dname(q, ce, dname, name, synth[hop & 1]);
-            if (!name)
+            name = query__dname(q, ce, dname, name, synth[nseen - 1]);
+            /* The synthesized CNAME is the answer to a CNAME query: no chase. */
+            if (!name || q->q.qtype == DNS_TYPE_CNAME)
                 return;
             continue;
         }
