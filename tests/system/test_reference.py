@@ -20,6 +20,7 @@ from refserver import knotd
 ZONES = Path(__file__).resolve().parent.parent / "data" / "zones"
 EDGE = ZONES / "edge.test.zone"
 NESTED = ZONES / "nested.edge.test.zone"
+CHAIN = ZONES / "chain.test.zone"
 
 QUERIES = [
     ("edge.test", "SOA"), ("edge.test", "NS"), ("edge.test", "MX"), ("edge.test", "TXT"),
@@ -51,6 +52,10 @@ QUERIES = [
     ("nested.edge.test", "SOA"), ("nested.edge.test", "A"), ("nested.edge.test", "NS"),
     ("www.nested.edge.test", "A"), ("www.nested.edge.test", "TXT"),
     ("no.nested.edge.test", "A"),
+    ("a.chain.test", "NS"), ("host.a.chain.test", "A"), ("a.chain.test", "DS"),
+    ("e.e.chain.test", "NS"), ("e.e.chain.test", "TXT"), ("E.e.Chain.test", "TXT"),
+    ("d.e.e.chain.test", "A"), ("ns1.e.chain.test", "CNAME"), ("ns1.e.chain.test", "A"),
+    ("e.chain.test", "DNAME"), ("a.wc.chain.test", "A"), ("x.wc.chain.test", "CNAME"),
 ]
 
 
@@ -69,8 +74,10 @@ def servers(tmp_path_factory):
     base = tmp_path_factory.mktemp("reference")
     config = {"server": base_server(log_queries=False),
               "zones": {"edge.test": {"file": str(EDGE)},
-                        "nested.edge.test": {"file": str(NESTED)}}}
-    with knotd(base / "knot", {"edge.test.": EDGE, "nested.edge.test.": NESTED}) as kport:
+                        "nested.edge.test": {"file": str(NESTED)},
+                        "chain.test": {"file": str(CHAIN)}}}
+    with knotd(base / "knot", {"edge.test.": EDGE, "nested.edge.test.": NESTED,
+                               "chain.test.": CHAIN}) as kport:
         with running_server(config, base) as srv:
             yield srv.port, kport
 
