@@ -4,7 +4,8 @@
 #   scripts/deps.sh build   packages to build build/nanodns
 #   scripts/deps.sh test    the above plus what `make test` runs (cmocka, clang for the
 #                           fuzz targets, pytest, dnspython, dig, kdig, promtool,
-#                           systemd-socket-activate and systemd-analyze)
+#                           systemd-socket-activate and systemd-analyze; knot and nsd as
+#                           reference servers)
 #
 # Only missing packages are installed. As root apt-get runs directly, otherwise through
 # sudo. The package lists are refreshed only when an install fails without them.
@@ -13,10 +14,10 @@ set -eu
 BUILD_PKGS="make gcc libc6-dev pkg-config libjansson-dev liburcu-dev libuv1-dev libmicrohttpd-dev
 libcurl4-openssl-dev nettle-dev liblmdb-dev libsodium-dev libsystemd-dev"
 TEST_PKGS="clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython
-bind9-dnsutils knot-dnsutils knot prometheus python3-prometheus-client openssl curl faketime systemd"
+bind9-dnsutils knot-dnsutils knot nsd prometheus python3-prometheus-client openssl curl faketime systemd"
 # Servers the tests start themselves as reference implementations (on 127.0.0.1, high
 # ports). Installing them must not start or enable their system services.
-DAEMONS="knot prometheus"
+DAEMONS="knot nsd prometheus"
 
 case "${1:-build}" in
 build) want="$BUILD_PKGS" ;;

@@ -81,3 +81,80 @@ def knotd(workdir, zones):
             proc.kill()
             proc.wait()
         log.close()
+
+
+NSD = shutil.which("nsd") or ("/usr/sbin/nsd" if Path("/usr/sbin/nsd").exists() else None)
+
+
+def nsd_path():
+    assert NSD, "nsd not found: install nsd (scripts/deps.sh test)"
+    return NSD
+
+
+@contextlib.contextmanager
+def nsd(workdir, zones):
+    """Runs NSD on `zones` ({origin: zone file path}) in the foreground and yields its port,
+    as knotd() does. `minimal-responses: yes` leaves the NS RRset out of the authority
+    section of positive answers, as Knot and nanodns do."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for origin, path in zones.items():
+        for f in Path(path).parent.iterdir():
+            if f.is_file():
+                shutil.copy(f, workdir / f.name)
+    port = free_port()
+    conf = workdir / "nsd.conf"
+    lines = [
+        "server:",
+        "    ip-address: 127.0.0.1@%d" % port,
+        "    do-ip6: no",
+        "    server-count: 1",
+        "    username: \"\"",
+        "    chroot: \"\"",
+        "    zonesdir: \"%s\"" % workdir,
+        "    database: \"\"",
+        "    pidfile: \"%s\"" % (workdir / "nsd.pid"),
+        "    xfrdfile: \"%s\"" % (workdir / "xfrd.state"),
+        "    zonelistfile: \"%s\"" % (workdir / "zone.list"),
+        "    logfile: \"%s\"" % (workdir / "nsd.log"),
+        "    verbosity: 1",
+        "    minimal-responses: yes",
+        "remote-control:",
+        "    control-enable: no",
+    ]
+    for origin, path in zones.items():
+        lines += ["zone:", "    name: \"%s\"" % origin,
+                  "    zonefile: \"%s\"" % (workdir / Path(path).name)]
+    conf.write_text("\n".join(lines) + "\n")
+    log = open(workdir / "nsd.out", "w+")
+    proc = subprocess.Popen([nsd_path(), "-d", "-c", str(conf)], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL)
+
+    def logs():
+        return "".join(p.read_text() for p in (workdir / "nsd.out", workdir / "nsd.log")
+                       if p.exists())
+
+    try:
+        deadline = time.monotonic() + 15
+        pending = set(zones)
+        while pending:
+            assert proc.poll() is None, "nsd exited:\n" + logs()
+            assert time.monotonic() < deadline, "nsd did not serve %s:\n%s" % (pending, logs())
+            for origin in list(pending):
+                try:
+                    r = dns.query.udp(dns.message.make_query(origin, "SOA"), "127.0.0.1",
+                                      port=port, timeout=0.2)
+                    if r.rcode() == dns.rcode.NOERROR and r.answer:
+                        pending.discard(origin)
+                except Exception:
+                    pass
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
