@@ -147,18 +147,19 @@ static enum step query__answer_node(struct query *q, const struct zone_node *n,
     return STEP_DONE;
 }
 
-/* RFC 6672 3.2: `name` lies below the DNAME owner `ce`. Writes the DNAME
- * and the CNAME synthesized from it (owner `name`, the DNAME's TTL) and returns the new
- * name, built in `buf` (2 bytes of RDATA length, then the name); NULL when the answer is
- * complete: YXDOMAIN for a new name over 255 bytes, or a truncation. */
+/* RFC 6672 3.2: `name` lies below the DNAME owner `ce`. Writes the DNAME (unless an
+ * earlier step of the chain did: `again`) and the CNAME synthesized from it (owner `name`,
+ * the DNAME's TTL) and returns the new name, built in `buf` (2 bytes of RDATA length, then
+ * the name); NULL when the answer is complete: YXDOMAIN for a new name over 255 bytes, a
+ * DNAME into its own subtree, or a truncation. */
 static const uint8_t *query__dname(struct query *q, const struct zone_node *ce,
-                                   const struct zone_rrset *dname, const uint8_t *name,
+                                   const struct zone_rrset *dname, const uint8_t *name, bool again,
                                    uint8_t buf[2 + DNS_NAME_MAXLEN])
 {
     const uint8_t *owner = name; /* the DNAME owner, in the case of the question */
     for (unsigned i = dns_name_labels(name); i > ce->labels; i--)
         owner += *owner + 1;
-    if (!query__put_rrset(q, DNS_SECTION_ANSWER, owner, dname))
+    if (!again && !query__put_rrset(q, DNS_SECTION_ANSWER, owner, dname))
         return NULL;
     const uint8_t *target;
     uint16_t tlen;
@@ -175,6 +176,10 @@ static const uint8_t *query__dname(struct query *q, const struct zone_node *ce,
     memcpy(buf + 2 + prefix, target, tlen);
     struct zone_rrset cname = {.type = DNS_TYPE_CNAME, .count = 1, .ttl = dname->ttl, .rdata = buf};
     if (!query__put_rrset(q, DNS_SECTION_ANSWER, name, &cname))
+        return NULL;
+    /* A DNAME into its own subtree would redirect every new name again: a loop, which
+     * stops here, as in NSD. */
+    if (dns_name_is_subdomain(target, ce->name))
         return NULL;
     return buf + 2;
 }
@@ -276,17 +281,21 @@ void query__lookup(struct query *q)
          * there the names are compared (a chain may pass one DNAME or wildcard more than
          * once without a loop). */
         const uint8_t *many = src == exact ? NULL : name;
-        for (unsigned i = 0; i < nseen; i++)
-            if (seen[i] == src &&
-                (many ? seen_name[i] && dns_name_equal(seen_name[i], many) : !seen_name[i]))
+        bool again = false; /* the node answered for another name before */
+        for (unsigned i = 0; i < nseen; i++) {
+            if (seen[i] != src)
+                continue;
+            if (many ? seen_name[i] && dns_name_equal(seen_name[i], many) : !seen_name[i])
                 return;
+            again |= seen_name[i] != NULL;
+        }
         if (nseen == QUERY_CHAIN_MAX)
             return;
         seen[nseen] = src;
         seen_name[nseen++] = many;
 
         if (dname) {
-            name = query__dname(q, ce, dname, name, synth[nseen - 1]);
+            name = query__dname(q, ce, dname, name, again, synth[nseen - 1]);
             /* The synthesized CNAME is the answer to a CNAME query: no chase. */
             if (!name || q->q.qtype == DNS_TYPE_CNAME)
                 return;
