@@ -6,6 +6,7 @@ same RCODE, AA and TC flags and the same answer, authority and additional sectio
 ANY is left out: Knot answers it with one RRset (RFC 8482), nanodns with all of them, as
 NanoDNS does (test_matching.py covers it)."""
 
+import socket
 from pathlib import Path
 
 import dns.flags
@@ -120,3 +121,30 @@ def test_same_as_knot(servers, name, rdtype):
 def test_same_as_knot_over_tcp(servers, name, rdtype):
     ours, knot = servers
     assert normalized(ours, name, rdtype, tcp=True) == normalized(knot, name, rdtype, tcp=True)
+
+
+@pytest.mark.parametrize("name", ["d.e.e.chain.test", "x.e.e.e.chain.test", "e.e.chain.test"])
+def test_dname_written_once(servers, name):
+    """A chain passing one DNAME twice writes it once, as Knot does (the comparison above
+    cannot tell: dnspython merges duplicate records). The ANCOUNT of the wire is compared."""
+    ours, knot = servers
+    counts = []
+    for port in (ours, knot):
+        q = dns.message.make_query(name, "A", use_edns=0, payload=1232)
+        q.flags &= ~dns.flags.RD
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(2)
+            s.sendto(q.to_wire(), ("127.0.0.1", port))
+            wire = s.recv(65535)
+        counts.append(int.from_bytes(wire[6:8], "big"))
+    assert counts[0] == counts[1], "ANCOUNT: nanodns %d, Knot %d" % tuple(counts)
+
+
+def test_dname_into_own_subtree(servers):
+    """self.chain.test DNAME in.self.chain.test: the first CNAME ends the answer, as in NSD
+    (Knot follows the loop 5 times)."""
+    ours, _ = servers
+    r = normalized(ours, "x.self.chain.test", "A")
+    assert r["rcode"] == 0 and r["aa"] and r["authority"] == []
+    assert r["answer"] == ["self.chain.test. 3600 DNAME in.self.chain.test.",
+                           "x.self.chain.test. 3600 CNAME x.in.self.chain.test."]
