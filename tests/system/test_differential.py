@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import base_server, running_server  # noqa: E402
-from refserver import knotd, nsd  # noqa: E402
+from refserver import compared, knotd, nsd  # noqa: E402
 import zonegen  # noqa: E402
 
 SEEDS = (2, 8, 19, 64)
@@ -36,18 +36,7 @@ def ask(port, name, rdtype):
         r = dns.query.udp(q, "127.0.0.1", port=port, timeout=2)
     except dns.exception.Timeout:
         return {"rcode": "timeout"}
-    sections = []
-    for section in (r.answer, r.authority, r.additional):
-        rows = []
-        for rrset in section:
-            for rd in rrset:
-                rows.append("%s %d %s %s" % (rrset.name.to_text().lower(), rrset.ttl,
-                                             dns.rdatatype.to_text(rrset.rdtype),
-                                             rd.to_text().lower()))
-        sections.append(sorted(rows))
-    return {"rcode": dns.rcode.to_text(r.rcode()), "aa": bool(r.flags & dns.flags.AA),
-            "tc": bool(r.flags & dns.flags.TC), "answer": sections[0],
-            "authority": sections[1], "additional": sections[2]}
+    return {"rcode": dns.rcode.to_text(r.rcode()), **compared(r)}
 
 
 def diff(a, b):

@@ -16,7 +16,7 @@ import dns.rdatatype
 import pytest
 
 from conftest import base_server, running_server
-from refserver import knotd
+from refserver import compared, knotd
 
 ZONES = Path(__file__).resolve().parent.parent / "data" / "zones"
 EDGE = ZONES / "edge.test.zone"
@@ -87,18 +87,7 @@ def normalized(port, name, rdtype, tcp=False):
     q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
     q.flags &= ~dns.flags.RD
     r = (dns.query.tcp if tcp else dns.query.udp)(q, "127.0.0.1", port=port, timeout=2)
-    sections = []
-    for section in (r.answer, r.authority, r.additional):
-        rows = []
-        for rrset in section:
-            for rd in rrset:
-                rows.append("%s %d %s %s" % (rrset.name.to_text().lower(), rrset.ttl,
-                                             dns.rdatatype.to_text(rrset.rdtype),
-                                             rd.to_text().lower()))
-        sections.append(sorted(rows))
-    return {"rcode": r.rcode(), "aa": bool(r.flags & dns.flags.AA),
-            "tc": bool(r.flags & dns.flags.TC), "answer": sections[0],
-            "authority": sections[1], "additional": sections[2]}
+    return {"rcode": r.rcode(), **compared(r)}
 
 
 @pytest.mark.parametrize("name,rdtype", QUERIES, ids=["%s/%s" % q for q in QUERIES])
